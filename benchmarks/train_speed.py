@@ -1,0 +1,118 @@
+"""Samples per second of one MNIST training epoch: latentwalk's trainer against a typical PyTorch loop.
+
+The reference is written the way most PyTorch code is: a per-sample `Dataset` that turns each uint8 image
+into a float tensor, a `DataLoader` with shuffle=True, the same model trained through autograd on the same
+loss, and Adam with its default settings. Ours is `latentwalk.train.fit` itself (the epoch time it records).
+Reference, ours and the floor run back to back in each repeat, and the medians of the per-repeat ratios
+are reported: on a shared machine the speed drifts by 2x over minutes, ratios of neighbours much less.
+
+The floor is the time the epoch's matrix products alone take at this machine's measured rate: the
+forward, weight-gradient and input-gradient GEMM of every layer at the batch size, timed in isolation.
+
+    python benchmarks/train_speed.py            # three configurations, 3 repeats each
+    python benchmarks/train_speed.py --repeats 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from latentwalk import checkpoint, datasets
+from latentwalk.models import ModelConfig, build
+from latentwalk.runconfig import DataConfig, TrainConfig
+from latentwalk.train import fit
+
+CONFIGS = [((200, 200), 2, 128), ((200, 200), 2, 32), ((400,), 20, 128)]   # hidden, z, batch
+TARGETS = {128: 3.0, 32: 1.8}    # speed-up over the reference
+FLOOR_FACTOR = 2.0               # ours within this factor of the floor, at batch 128
+
+
+class PerSampleMNIST(Dataset):
+    def __init__(self, images: torch.Tensor):
+        self.images = images
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return self.images[i].float() / 255.0
+
+
+def reference_epoch(images: torch.Tensor, hidden, z: int, batch: int) -> float:
+    torch.manual_seed(0)
+    model = build(ModelConfig(latent_dim=z, hidden=hidden))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loader = DataLoader(PerSampleMNIST(images), batch_size=batch, shuffle=True)
+    t0 = time.perf_counter()
+    for x in loader:
+        opt.zero_grad()
+        loss = model.loss(x)
+        loss.total.backward()
+        opt.step()
+    return time.perf_counter() - t0
+
+
+def our_epoch(hidden, z: int, batch: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        run = Path(tmp) / "run"
+        fit(run, ModelConfig(latent_dim=z, hidden=hidden), DataConfig("mnist"),
+            TrainConfig(epochs=1, batch_size=batch, device="cpu"), log=lambda s: None)
+        return checkpoint.read_metrics(run)[0]["seconds"]
+
+
+def floor_epoch(n: int, hidden, z: int, batch: int, reps: int = 200) -> tuple[float, float]:
+    """(seconds of matrix products per epoch, GFLOP/s) for the model's GEMM shapes at this batch size."""
+    sizes = [784, *hidden, 2 * z] + [z, *hidden[::-1], 784]
+    layers = [(a, b) for a, b in zip(sizes, sizes[1:]) if (a, b) != (2 * z, z)]
+    gemms = []
+    for i, (a, b) in enumerate(layers):
+        x, w, g = torch.randn(batch, a), torch.randn(b, a), torch.randn(batch, b)
+        gemms.append((lambda x=x, w=w: x.mm(w.t()), 2 * batch * a * b))          # forward
+        gemms.append((lambda x=x, g=g: g.t().mm(x), 2 * batch * a * b))          # weight gradient
+        if i > 0:
+            gemms.append((lambda w=w, g=g: g.mm(w), 2 * batch * a * b))          # input gradient
+    for f, _ in gemms:
+        f()
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        for f, _ in gemms:
+            f()
+    per_step = (time.perf_counter() - t0) / reps
+    flops = sum(fl for _, fl in gemms)
+    steps = -(-n // batch)
+    return per_step * steps, flops / per_step / 1e9
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--repeats", type=int, default=5)
+    args = p.parse_args()
+    torch.set_flush_denormal(True)
+    images, _ = datasets.load("mnist")
+    n = len(images)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {n} training images")
+    print(f"{'model':<18}{'batch':>6}{'reference s':>13}{'ours s':>9}{'floor s':>9}{'GFLOP/s':>9}"
+          f"{'samples/s':>11}{'speed-up':>10}{'x floor':>9}  verdict")
+    for hidden, z, batch in CONFIGS:
+        rows = []
+        for _ in range(args.repeats):
+            r, o, (f, rate) = reference_epoch(images, hidden, z, batch), our_epoch(hidden, z, batch), \
+                floor_epoch(n, hidden, z, batch)
+            rows.append((r, o, f, rate, r / o, o / f))
+        r, o, f, rate, speedup, over_floor = (statistics.median(col) for col in zip(*rows))
+        ok = speedup >= TARGETS[batch] and (batch != 128 or over_floor <= FLOOR_FACTOR)
+        name = "784-" + "-".join(map(str, hidden)) + f"-{z}"
+        print(f"{name:<18}{batch:>6}{r:>13.2f}{o:>9.2f}{f:>9.2f}{rate:>9.0f}{n / o:>11,.0f}{speedup:>9.2f}x"
+              f"{over_floor:>8.2f}x  {'PASS' if ok else 'MISS'} (target >= {TARGETS[batch]}x"
+              f"{', <= 2x floor' if batch == 128 else ''})", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Figures and animations: the only modules that import matplotlib."""

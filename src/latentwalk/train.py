@@ -1,0 +1,188 @@
+"""The training loop: the whole data set in memory, shuffled index batches, a checkpoint after every epoch.
+
+Speed comes from doing no per-sample Python work (one gather of uint8 rows per batch, converted to float on
+the fly) and, for MLPs, from the hand-written backward pass in fused.py. Each epoch draws its shuffle, noise
+and binarization from a generator seeded by (seed, epoch), so a resumed run replays exactly the epochs an
+uninterrupted one would have run, and ends with the same weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from . import checkpoint, datasets, evaluate, fused
+from .errors import ConfigError, RunError, TrainingDiverged
+from .models import ModelConfig, build
+from .runconfig import DataConfig, RunConfig, TrainConfig
+
+CHECK_EVERY = 50   # steps between loss checks (and progress-bar updates)
+
+
+def choose_device(name: str) -> torch.device:
+    """'auto' picks CUDA, then Apple's MPS, then the CPU; a named device must be present."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("CUDA is not available on this machine: use --device cpu (or auto)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError("MPS is not available on this machine: use --device cpu (or auto)")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"unsupported device {name!r}: use auto, cpu, cuda, cuda:N or mps")
+    return device
+
+
+def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
+    return torch.Generator(device).manual_seed(seed * 1_000_003 + epoch)
+
+
+def _load_data(cfg: DataConfig):
+    train_x, _ = datasets.load(cfg.name, "train", greyscale=cfg.greyscale, size=cfg.size)
+    test_x, _ = datasets.load(cfg.name, "test", greyscale=cfg.greyscale, size=cfg.size)
+    return train_x, test_x
+
+
+@contextlib.contextmanager
+def _flush_denormals():
+    """Subnormal floats appear as training goes on and slow every CPU matmul; flush them while training."""
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | None = None,
+        train: TrainConfig | None = None, resume: bool = False, epochs: int | None = None,
+        log: Callable[[str], None] = print) -> Path:
+    """Train a model into the run folder `out` (or continue it with `resume`); return the folder.
+
+    A new run refuses a folder that already holds files. With `resume`, the folder's own config is used and
+    only `epochs` may be raised. A NaN or infinite loss raises TrainingDiverged and leaves the last good
+    checkpoint as it was; a run stopped before its first checkpoint leaves no folder behind.
+    """
+    out = Path(out)
+    if resume:
+        cfg = checkpoint.load_config(out)
+        if epochs is not None:
+            cfg = replace(cfg, train=replace(cfg.train, epochs=epochs))
+    else:
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise RunError(f"{out} already exists: pass --resume to continue that run, or choose another --out")
+        cfg = RunConfig(model or ModelConfig(), data or DataConfig(), train or TrainConfig())
+        if epochs is not None:
+            cfg = replace(cfg, train=replace(cfg.train, epochs=epochs))
+    device = choose_device(cfg.train.device)
+
+    train_x, test_x = _load_data(cfg.data)
+    fp = datasets.fingerprint(train_x)
+    if resume and cfg.data.fingerprint and cfg.data.fingerprint != fp:
+        raise RunError(f"the training data {cfg.data.name!r} changed since this run started (checksum mismatch); "
+                       f"restore the original data or start a new run")
+    if tuple(train_x.shape[1:]) != cfg.model.image_shape:
+        if resume:
+            raise RunError(f"{out}: the data's image shape {tuple(train_x.shape[1:])} differs from the run's "
+                           f"{cfg.model.image_shape}")
+        cfg = replace(cfg, model=replace(cfg.model, image_shape=tuple(train_x.shape[1:])))
+    cfg = replace(cfg, data=replace(cfg.data, fingerprint=fp))
+
+    torch.manual_seed(cfg.train.seed)
+    net = build(cfg.model).to(device)
+    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.train.lr, fused=device.type in ("cpu", "cuda"))
+    created = not resume and not out.exists()
+    start, metrics = 1, []
+    if resume and (out / checkpoint.STATE).exists():
+        done, metrics = checkpoint.restore_state(out, net, optimizer)
+        start = done + 1
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+    checkpoint.save_config(out, cfg)
+    if start > cfg.train.epochs:
+        log(f"{out}: all {cfg.train.epochs} epochs are already done")
+        return out
+
+    train_x = train_x.to(device)
+    step = fused.loss_and_grad if fused.supports(net) else _autograd_step
+    try:
+        with _flush_denormals():
+            for epoch in range(start, cfg.train.epochs + 1):
+                row = _epoch(net, optimizer, step, train_x, cfg, epoch, device)
+                net.eval()
+                test = evaluate.neg_elbo(net, test_x, cfg.data.binarize)
+                net.train()
+                row.update({f"test_{k}": v for k, v in test.items()})
+                _check_finite(row, epoch, out, metrics)
+                metrics.append(row)
+                checkpoint.save_state(out, net, optimizer, epoch, metrics)
+                log(f"epoch {epoch}/{cfg.train.epochs}  train -ELBO {row['train_neg_elbo']:.2f}  "
+                    f"test -ELBO {row['test_neg_elbo']:.2f}  (recon {row['test_recon']:.2f} + KL "
+                    f"{row['test_kl']:.2f})  {row['seconds']:.1f} s  {row['samples_per_s']:,.0f} samples/s")
+    except BaseException:
+        if created and not (out / checkpoint.STATE).exists():
+            shutil.rmtree(out, ignore_errors=True)      # nothing worth keeping: leave no half-made run
+        raise
+    return out
+
+
+def _autograd_step(net, x, eps):
+    net.zero_grad(set_to_none=True)        # fused.loss_and_grad overwrites the gradients instead
+    loss = net.loss(x, eps)
+    loss.total.backward()
+    return loss
+
+
+def _check_finite(row: dict, epoch: int, out: Path, metrics: list[dict]) -> None:
+    bad = [k for k, v in row.items() if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        kept = f"the checkpoint of epoch {metrics[-1]['epoch']} in {out} is kept" if metrics else "nothing was saved"
+        raise TrainingDiverged(f"the loss became {row[bad[0]]} in epoch {epoch} ({bad[0]}): training stopped and "
+                               f"{kept}; lower the learning rate (--lr) or check the data")
+
+
+def _epoch(net, optimizer, step, train_x: torch.Tensor, cfg: RunConfig, epoch: int, device: torch.device) -> dict:
+    """One pass over the training set in shuffled batches; returns the epoch's metrics row."""
+    n, bs, d = len(train_x), cfg.train.batch_size, cfg.model.latent_dim
+    g = epoch_generator(cfg.train.seed, epoch, device)
+    order = torch.randperm(n, generator=g, device=device)
+    sums = torch.zeros(3, dtype=torch.float64, device=device)
+    net.train()
+    t0 = time.perf_counter()
+    steps = math.ceil(n / bs)
+    bar = tqdm(total=steps, desc=f"epoch {epoch}", leave=False, disable=None, file=sys.stderr)
+    for i in range(steps):
+        idx = order[i * bs:(i + 1) * bs]
+        x = datasets.to_float(train_x[idx], cfg.data.binarize, g)
+        eps = torch.randn(len(idx), d, generator=g, device=device)
+        loss = step(net, x, eps)
+        optimizer.step()
+        sums += torch.stack([loss.total.detach(), loss.recon.detach(), loss.kl.detach()]).double() * len(idx)
+        if (i + 1) % CHECK_EVERY == 0 or i + 1 == steps:
+            seen = min((i + 1) * bs, n)
+            total, recon, kl = (sums / seen).tolist()
+            if not math.isfinite(total):
+                break   # reported by _check_finite with the epoch's row
+            bar.set_postfix_str(f"loss {total:.2f} recon {recon:.2f} KL {kl:.2f} "
+                                f"{seen / (time.perf_counter() - t0):,.0f} samples/s", refresh=False)
+        bar.update(1)
+    bar.close()
+    seconds = time.perf_counter() - t0
+    total, recon, kl = (sums / n).tolist()
+    return {"epoch": epoch, "train_neg_elbo": total, "train_recon": recon, "train_kl": kl,
+            "seconds": seconds, "samples_per_s": n / seconds}

@@ -1,0 +1,115 @@
+"""Every command-line error path: one line on stderr, exit code 2, nothing overwritten."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from latentwalk.cli import main
+
+from conftest import ROOT
+
+
+def run_cli(capsys, *argv):
+    try:
+        main(list(map(str, argv)))
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def one_line_error(capsys, *argv) -> str:
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2, err
+    assert err.startswith("latentwalk: error: ") and err.count("\n") == 1, err
+    return err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--latent-dim", "0", "--out", "{tmp}/r"], "latent dimension must be an integer >= 1"),
+    (["train", "--data", "cifar", "--out", "{tmp}/r"], "unknown data set 'cifar'"),
+    (["train", "--hidden", "200,x", "--out", "{tmp}/r"], "comma-separated integers"),
+    (["train", "--size", "big", "--out", "{tmp}/r"], "expected a size like 28"),
+    (["train", "--epochs", "0", "--out", "{tmp}/r"], "epochs must be an integer in 1..100000"),
+    (["train", "--batch-size", "-5", "--out", "{tmp}/r"], "batch size must be a positive integer"),
+    (["train", "--lr", "nan", "--out", "{tmp}/r"], "learning rate must be a finite number > 0"),
+    (["train", "--model", "gan", "--out", "{tmp}/r"], "invalid choice: 'gan'"),
+    (["train", "--device", "tpu", "--out", "{tmp}/r"], "unknown device 'tpu'"),
+    (["train", "--resume", "--out", "{tmp}/none"], "no such run folder"),
+    (["train"], "the following arguments are required: --out"),
+    (["evaluate", "{tmp}/none"], "no such run folder"),
+    (["evaluate", "{tmp}"], "not a latentwalk run folder"),
+    (["grid", "{tmp}/none"], "no such run folder"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+])
+def test_error_paths(capsys, tmp_path, argv, message):
+    err = one_line_error(capsys, *[a.format(tmp=tmp_path) for a in argv])
+    assert message in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_resume_refuses_new_settings(capsys, small_run):
+    err = one_line_error(capsys, "train", "--resume", "--out", small_run, "--latent-dim", "3")
+    assert "only --epochs may change (drop --latent-dim)" in err
+
+
+def test_out_folder_is_never_overwritten(capsys, small_run):
+    before = {p.name: p.read_bytes() for p in small_run.iterdir()}
+    err = one_line_error(capsys, "train", "--out", small_run, "--epochs", "1")
+    assert "already exists: pass --resume" in err
+    assert {p.name: p.read_bytes() for p in small_run.iterdir()} == before
+
+
+def test_evaluate_checks_its_numbers(capsys, small_run):
+    assert "--limit must be >= 1" in one_line_error(capsys, "evaluate", small_run, "--limit", "0")
+    assert "k must be an integer >= 1" in one_line_error(capsys, "evaluate", small_run, "--k", "0", "--limit", "5")
+
+
+def test_corrupt_weights_via_cli(capsys, small_run, tmp_path):
+    run = tmp_path / "copy"
+    run.mkdir()
+    for p in small_run.iterdir():
+        (run / p.name).write_bytes(p.read_bytes())
+    (run / "weights.safetensors").write_bytes(b"\x00" * 100)
+    before = (run / "weights.safetensors").read_bytes()
+    assert "corrupt weights file" in one_line_error(capsys, "evaluate", run)
+    assert (run / "weights.safetensors").read_bytes() == before
+
+
+def test_grid_needs_a_2d_model(capsys, small_run):
+    assert "grid draws a 2-D latent plane" in one_line_error(capsys, "grid", small_run)
+
+
+def test_evaluate_json(capsys, small_run):
+    code, out, _ = run_cli(capsys, "evaluate", small_run, "--k", "20", "--limit", "100", "--json")
+    assert code == 0
+    r = json.loads(out)
+    assert {"neg_elbo", "nll_iwae", "k", "active_units", "kl_per_dim", "recon"} <= set(r)
+    assert 0 < r["nll_iwae"] <= r["neg_elbo"] and r["k"] == 20
+
+
+def test_console_script_train_and_grid(tmp_path, small_npz):
+    """The installed `latentwalk` command end to end, as a user runs it."""
+    exe = [sys.executable, "-m", "latentwalk"]
+    run = tmp_path / "vae2"
+    p = subprocess.run([*exe, "train", "--data", small_npz, "--epochs", "2", "--hidden", "64,32", "--out", run],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    lines = [l for l in p.stdout.splitlines() if l.startswith("epoch")]
+    assert len(lines) == 2 and "test -ELBO" in lines[0]        # one line per epoch when not a terminal
+    p = subprocess.run([*exe, "grid", run, "--size", "10"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    from PIL import Image
+    import numpy as np
+    img = np.asarray(Image.open(run / "grid.png").convert("L"))
+    assert img.shape[0] > 400 and img.shape[1] > 400 and img.std() > 20   # a real mosaic, not blank
+    p = subprocess.run([*exe, "evaluate", tmp_path / "missing"], capture_output=True, text=True)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
+
+
+def test_help_has_examples(capsys):
+    code, out, _ = run_cli(capsys, "--help")
+    assert code == 0 and "latentwalk train --model vae --latent-dim 2" in out
