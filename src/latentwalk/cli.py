@@ -18,6 +18,11 @@ examples:
   latentwalk train --resume --out runs/vae2 --epochs 30      # continue, or train longer
   latentwalk evaluate runs/vae2 --k 5000 --json
   latentwalk grid runs/vae2 --size 20 --extent -3 3
+  latentwalk spiral runs/vae2 --gif
+  latentwalk sphere-walk runs/vae10 --loops 20
+  latentwalk interpolate runs/vae500 --method lerp,slerp,nlerp --pairs 100
+  latentwalk compare runs/ae2 runs/vae2
+  latentwalk geometry --out figures
 """
 
 
@@ -80,12 +85,55 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--device", default="auto")
 
-    g = sub.add_parser("grid", help="decode a square grid of the 2-D latent plane into one mosaic (F2)")
-    g.add_argument("run", type=Path)
-    g.add_argument("--size", type=int, default=20, help="points per side (default 20)")
-    g.add_argument("--extent", type=float, nargs=2, default=(-3.0, 3.0), metavar=("MIN", "MAX"),
+    def figure_command(name, help_text, run=True):
+        c = sub.add_parser(name, help=help_text)
+        if run:
+            c.add_argument("run", type=Path, help="a run folder made by `latentwalk train`")
+        c.add_argument("--out", type=Path, help="output folder (default RUN/figures)")
+        return c
+
+    def with_classifier(c):
+        c.add_argument("--no-classifier", action="store_true", help="skip the digit classifier's scores")
+        return c
+
+    def with_video(c, steps):
+        c.add_argument("--steps", type=int, default=steps, help=f"points on the path = frames (default {steps})")
+        c.add_argument("--fps", type=int, default=30, help="frames per second (default 30)")
+        c.add_argument("--gif", action="store_true", help="also write a half-size GIF")
+        return with_classifier(c)
+
+    c = figure_command("summary", "F1: the model as a diagram")
+    c = figure_command("grid", "F2: decode a square grid of a latent plane into one mosaic")
+    c.add_argument("--size", type=int, default=20, help="points per side (default 20)")
+    c.add_argument("--extent", type=float, nargs=2, default=(-3.0, 3.0), metavar=("MIN", "MAX"),
                    help="range of both axes in z units (default -3 3)")
-    g.add_argument("--out", type=Path, help="image file (default RUN/grid.png)")
+    c.add_argument("--gaussian", action="store_true", help="grid of the prior's quantiles instead of even steps")
+    c.add_argument("--dims", type=int, nargs=2, metavar=("I", "J"), help="the two dimensions (needed for d > 2)")
+    c.add_argument("--fix", type=float, default=0.0, help="value of the other dimensions (default 0)")
+    c = figure_command("scatter", "the encoded test set over the prior, coloured by digit")
+    c.add_argument("--limit", type=int, default=5000, help="test images to encode (default 5000)")
+    c.add_argument("--dims", type=int, nargs=2, metavar=("I", "J"), help="dimensions (default: largest KL)")
+    c = figure_command("samples", "decoded prior samples, test images and their reconstructions")
+    c.add_argument("--n", type=int, default=16, help="images per row (default 16)")
+    c.add_argument("--seed", type=int, default=0)
+    c = figure_command("traverse", "sweep each latent dimension alone")
+    c.add_argument("--steps", type=int, default=11)
+    c.add_argument("--span", type=float, default=3.0, help="sweep from -SPAN to SPAN (default 3)")
+    with_video(figure_command("spiral", "F3: the post's spiral through a 2-D latent plane, as a video"), 300)
+    c = with_video(figure_command("sphere-walk", "F6-F8: a walk on the sqrt(d) sphere, as figures and a video"), 600)
+    c.add_argument("--loops", type=int, default=20, help="turns of the last angle (default 20)")
+    c = with_classifier(figure_command("interpolate", "F10-F11: lerp, slerp and nlerp between two codes"))
+    c.add_argument("--method", default="lerp,slerp,nlerp", help="comma-separated: lerp, slerp, nlerp")
+    c.add_argument("--steps", type=int, default=10)
+    c.add_argument("--from", dest="source", default="prior", help="endpoints: prior (default) or test")
+    c.add_argument("--pairs", type=int, default=1, help="endpoint pairs to score (default 1)")
+    c.add_argument("--seed", type=int, default=0)
+    c = figure_command("geometry", "F4-F7, F9: high-dimensional geometry, no model needed", run=False)
+    c.add_argument("--dims", type=_ints, default=(1, 2, 10, 100, 500), help="dimensions of the norm histograms")
+    c = figure_command("compare", "F12: an AE against a VAE: latent coverage and prior samples", run=False)
+    c.add_argument("ae_run", type=Path)
+    c.add_argument("vae_run", type=Path)
+    c.add_argument("--n", type=int, default=1000, help="prior samples to judge (default 1000)")
     return p
 
 
@@ -136,20 +184,61 @@ def _evaluate(args) -> None:
     print(f"  active units {result['active_units']} of {result['latent_dim']}")
 
 
-def _grid(args) -> None:
-    from . import checkpoint, explore, paths
-    from .render import figures
+def _figures(args) -> None:
+    """Every figure command: load what it needs, call the gallery, print the files written."""
+    from . import checkpoint, classifier, gallery
+    from .datasets import load as load_data
 
-    model = checkpoint.load(args.run)
-    if model.latent_dim != 2:
-        raise ConfigError(f"grid draws a 2-D latent plane; {args.run} has z = {model.latent_dim}")
-    z = paths.grid(args.size, tuple(args.extent))
-    out = figures.latent_grid(explore.decode(model, z), args.size, tuple(args.extent), args.out or args.run / "grid.png",
-                              title=f"{args.run.name}: decoded {args.size}x{args.size} grid")
-    print(f"wrote {out}")
+    def test_data(run, limit=None):
+        cfg = checkpoint.load_config(run)
+        images, labels = load_data(cfg.data.name, "test", greyscale=cfg.data.greyscale, size=cfg.data.size)
+        return images[:limit], (labels[:limit] if labels is not None else None)
+
+    def judge():
+        return None if getattr(args, "no_classifier", False) else classifier.load(log=lambda s: print(s, file=sys.stderr))
+
+    if args.command == "geometry":
+        out = args.out or Path("figures")
+        files = gallery.geometry_figures(out, list(args.dims))
+    elif args.command == "compare":
+        ae, vae = checkpoint.load(args.ae_run), checkpoint.load(args.vae_run)
+        if ae.config.kind != "ae" or vae.config.kind != "vae":
+            raise ConfigError("compare takes an AE run, then a VAE run")
+        out = args.out or args.vae_run / "figures"
+        files = gallery.compare(ae, vae, out, *test_data(args.vae_run, 5000), judge(), args.n)
+    else:
+        model = checkpoint.load(args.run)
+        out = args.out or args.run / "figures"
+        c = args.command
+        if c == "summary":
+            files = gallery.model_summary(model, out)
+        elif c == "grid":
+            files = gallery.grid(model, out, args.size, tuple(args.extent), args.dims and tuple(args.dims), args.fix,
+                                 args.gaussian)
+        elif c == "scatter":
+            if args.limit < 1:
+                raise ConfigError(f"--limit must be >= 1, got {args.limit}")
+            files = gallery.scatter(model, out, *test_data(args.run, args.limit), args.dims and tuple(args.dims))
+        elif c == "samples":
+            files = gallery.samples(model, out, test_data(args.run, args.n)[0], args.n, args.seed)
+        elif c == "traverse":
+            files = gallery.traverse(model, out, args.steps, args.span)
+        elif c in ("spiral", "sphere-walk"):
+            if args.steps < 2 or not 1 <= args.fps <= 120:
+                raise ConfigError(f"--steps must be >= 2 and --fps in 1..120, got {args.steps} and {args.fps}")
+            files = (gallery.spiral(model, out, args.steps, args.fps, args.gif, judge()) if c == "spiral" else
+                     gallery.sphere_walk(model, out, args.steps, args.loops, args.fps, args.gif, judge()))
+        else:
+            images = test_data(args.run)[0] if args.source == "test" else None
+            files = gallery.interpolate(model, out, [m.strip() for m in args.method.split(",")], args.steps,
+                                        args.source, args.seed, args.pairs, judge(), images)
+    for f in files:
+        print(f"wrote {f}")
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "grid": _grid}
+COMMANDS = {"train": _train, "evaluate": _evaluate,
+            **{c: _figures for c in ("summary", "grid", "scatter", "samples", "traverse", "spiral", "sphere-walk",
+                                    "interpolate", "geometry", "compare")}}
 
 
 def main(argv: list[str] | None = None) -> None:

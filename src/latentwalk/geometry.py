@@ -7,7 +7,7 @@ where the volumes themselves underflow.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import gammaln, xlogy
 
 from .errors import require
 
@@ -44,8 +44,8 @@ def chi_std(d) -> np.ndarray | float:
 def chi_logpdf(r, d) -> np.ndarray:
     """log density of the chi distribution with d degrees of freedom (the norm of N(0, I_d)) at r >= 0."""
     r, d = np.asarray(r, dtype=np.float64), _dims(d)
-    with np.errstate(divide="ignore"):
-        out = (d - 1) * np.log(r) - 0.5 * r ** 2 - (0.5 * d - 1) * np.log(2.0) - gammaln(0.5 * d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = xlogy(d - 1, r) - 0.5 * r ** 2 - (0.5 * d - 1) * np.log(2.0) - gammaln(0.5 * d)
     return np.where(r < 0, -np.inf, out)
 
 
