@@ -4,7 +4,9 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from latentwalk.cli import main
 
@@ -79,8 +81,8 @@ def test_corrupt_weights_via_cli(capsys, small_run, tmp_path):
     assert (run / "weights.safetensors").read_bytes() == before
 
 
-def test_grid_needs_a_2d_model(capsys, small_run):
-    assert "grid draws a 2-D latent plane" in one_line_error(capsys, "grid", small_run)
+def test_grid_of_a_4d_model_needs_dims(capsys, small_run):
+    assert "a grid of a 4-D model needs --dims I J" in one_line_error(capsys, "grid", small_run)
 
 
 def test_evaluate_json(capsys, small_run):
@@ -102,9 +104,8 @@ def test_console_script_train_and_grid(tmp_path, small_npz):
     assert len(lines) == 2 and "test -ELBO" in lines[0]        # one line per epoch when not a terminal
     p = subprocess.run([*exe, "grid", run, "--size", "10"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
-    from PIL import Image
-    import numpy as np
-    img = np.asarray(Image.open(run / "grid.png").convert("L"))
+    assert f"wrote {run / 'figures' / 'grid.png'}" in p.stdout
+    img = np.asarray(Image.open(run / "figures" / "grid.png").convert("L"))
     assert img.shape[0] > 400 and img.shape[1] > 400 and img.std() > 20   # a real mosaic, not blank
     p = subprocess.run([*exe, "evaluate", tmp_path / "missing"], capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr

@@ -60,6 +60,18 @@ def test_resume_ends_with_the_same_weights(tmp_path, small_npz):
     assert [r["train_neg_elbo"] for r in rows_whole] == [r["train_neg_elbo"] for r in rows_part]
 
 
+def test_cosine_schedule_resumes_exactly(tmp_path, small_npz):
+    def run(out, epochs):
+        return fit(out, ModelConfig(latent_dim=2, hidden=(32,)), DataConfig(str(small_npz)),
+                   TrainConfig(epochs=epochs, batch_size=64, lr_schedule="cosine", device="cpu"), log=lambda s: None)
+    whole = run(tmp_path / "whole", 3)
+    part = run(tmp_path / "part", 1)            # resumed to 3 epochs: the schedule follows the new total
+    fit(part, resume=True, epochs=3, log=lambda s: None)
+    lrs = [r["lr"] for r in checkpoint.read_metrics(whole)]
+    assert lrs == pytest.approx([1e-3, 0.75e-3, 0.25e-3])
+    assert [r["lr"] for r in checkpoint.read_metrics(part)][1:] == lrs[1:]
+
+
 def test_resume_after_an_interrupted_checkpoint(tmp_path, small_npz):
     """Killed between writing train_state and metrics: resume trusts train_state and drops later rows."""
     run = train_small(tmp_path / "run", small_npz, epochs=2)

@@ -1,6 +1,6 @@
 """A small MNIST digit classifier: the judge of decoded images (which digit, how sure, how confused).
 
-Trained once on the bundled MNIST (two epochs, about half a minute on two CPU cores; >= 98.5% test
+Trained once on the bundled MNIST (three epochs, one to two minutes on two CPU cores; 98.9% test
 accuracy) and cached as safetensors in the cache folder; retrained when the file is missing or damaged.
 """
 
@@ -18,8 +18,9 @@ from torch.nn import functional as F
 
 from . import atomic, datasets
 
-FILE = "mnist-classifier-v1.safetensors"
+FILE = "mnist-classifier-v2.safetensors"
 SEED = 0
+EPOCHS = 3
 
 
 class DigitNet(nn.Module):
@@ -27,8 +28,8 @@ class DigitNet(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 5, padding=2)    # (n, 32, 28, 28) -> pool -> 14
-        self.conv2 = nn.Conv2d(32, 64, 5, padding=2)   # (n, 64, 14, 14) -> pool -> 7
+        self.conv1 = nn.Conv2d(1, 32, 3, padding=1)    # (n, 32, 28, 28) -> pool -> 14
+        self.conv2 = nn.Conv2d(32, 64, 3, padding=1)   # (n, 64, 14, 14) -> pool -> 7
         self.fc1 = nn.Linear(64 * 7 * 7, 128)
         self.fc2 = nn.Linear(128, 10)
 
@@ -43,16 +44,18 @@ def _train(log) -> DigitNet:
     images, labels = datasets.load("mnist", "train")
     net = DigitNet()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.3)
     g = torch.Generator().manual_seed(SEED)
-    for epoch in range(2):
+    for epoch in range(EPOCHS):
         order = torch.randperm(len(images), generator=g)
-        for i in range(0, len(images), 128):
-            idx = order[i:i + 128]
+        for i in range(0, len(images), 64):
+            idx = order[i:i + 64]
             loss = F.cross_entropy(net(datasets.to_float(images[idx])), labels[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-        log(f"digit classifier: epoch {epoch + 1}/2 done")
+        schedule.step()
+        log(f"digit classifier: epoch {epoch + 1}/{EPOCHS} done")
     return net.eval()
 
 

@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, help="passes over the training set (default 20)")
     t.add_argument("--batch-size", type=int, help="images per step (default 128)")
     t.add_argument("--lr", type=float, help="Adam learning rate (default 1e-3)")
+    t.add_argument("--lr-schedule", choices=["constant", "cosine"],
+                   help="constant (default) or cosine: from --lr down to 0 over the epochs")
     t.add_argument("--seed", type=int, help="seed of initialisation, shuffling and noise (default 0)")
     t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
 
@@ -145,7 +147,8 @@ def _train(args) -> None:
     model_opts = {"kind": args.model, "arch": args.arch, "latent_dim": args.latent_dim, "hidden": args.hidden,
                   "likelihood": args.likelihood, "beta": args.beta}
     data_opts = {"name": args.data, "binarize": args.binarize, "greyscale": args.greyscale, "size": args.size}
-    train_opts = {"batch_size": args.batch_size, "lr": args.lr, "seed": args.seed, "device": args.device}
+    train_opts = {"batch_size": args.batch_size, "lr": args.lr, "lr_schedule": args.lr_schedule, "seed": args.seed,
+                  "device": args.device}
     given = [k for k, v in {**model_opts, **data_opts, **train_opts}.items() if v is not None]
     if args.resume:
         if given:

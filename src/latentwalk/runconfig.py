@@ -33,6 +33,7 @@ class TrainConfig:
     epochs: int = 20
     batch_size: int = 128
     lr: float = 1e-3
+    lr_schedule: str = "constant"          # "constant" | "cosine" (from lr down to 0 over the epochs)
     seed: int = 0
     device: str = "auto"                   # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:N", "mps"
 
@@ -43,8 +44,17 @@ class TrainConfig:
                f"batch size must be a positive integer, got {self.batch_size!r}")
         require(isinstance(self.lr, (int, float)) and not isinstance(self.lr, bool) and math.isfinite(self.lr)
                and self.lr > 0, f"learning rate must be a finite number > 0, got {self.lr!r}")
+        require(self.lr_schedule in ("constant", "cosine"),
+                f"lr schedule must be constant or cosine, got {self.lr_schedule!r}")
         require(is_int(self.seed) and 0 <= self.seed < 2 ** 63, f"seed must be an integer >= 0, got {self.seed!r}")
         require(isinstance(self.device, str), f"device must be a string, got {self.device!r}")
+
+
+    def lr_at(self, epoch: int) -> float:
+        """The learning rate of a (1-based) epoch: a function of the epoch alone, so resume replays it."""
+        if self.lr_schedule == "constant":
+            return self.lr
+        return self.lr * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / self.epochs))
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,8 @@ def _check_finite(row: dict, epoch: int, out: Path, metrics: list[dict]) -> None
 def _epoch(net, optimizer, step, train_x: torch.Tensor, cfg: RunConfig, epoch: int, device: torch.device) -> dict:
     """One pass over the training set in shuffled batches; returns the epoch's metrics row."""
     n, bs, d = len(train_x), cfg.train.batch_size, cfg.model.latent_dim
+    for group in optimizer.param_groups:
+        group["lr"] = cfg.train.lr_at(epoch)
     g = epoch_generator(cfg.train.seed, epoch, device)
     order = torch.randperm(n, generator=g, device=device)
     sums = torch.zeros(3, dtype=torch.float64, device=device)
@@ -185,4 +187,4 @@ def _epoch(net, optimizer, step, train_x: torch.Tensor, cfg: RunConfig, epoch: i
     seconds = time.perf_counter() - t0
     total, recon, kl = (sums / n).tolist()
     return {"epoch": epoch, "train_neg_elbo": total, "train_recon": recon, "train_kl": kl,
-            "seconds": seconds, "samples_per_s": n / seconds}
+            "seconds": seconds, "samples_per_s": n / seconds, "lr": cfg.train.lr_at(epoch)}

@@ -124,15 +124,17 @@ def sphere_walk(path: np.ndarray, images: np.ndarray, confidence: np.ndarray | N
     if confidence is not None:
         ax_conf = ax_norm.twinx()
         ax_conf.plot(progress, confidence, color="#2ca02c", alpha=0.2)
-        conf_line, = ax_conf.plot([], [], color="#2ca02c")
-        ax_conf.set(ylim=(0, 1.05), ylabel="classifier confidence")
+        conf_line, = ax_conf.plot([], [], color="#2ca02c", label="classifier confidence")
+        ax_conf.set(ylim=(0, 1.05))
         ax_conf.spines["right"].set_visible(True)
+        ax_norm.legend(handles=[norm_line, conf_line], loc="lower left", fontsize=8)
         moving.append(conf_line)
     now = ax_norm.axvline(0, color="#444", lw=0.8)
     moving.append(now)
     r = np.sqrt(d) * 1.05
     projections = []
-    for ax, (i, j) in zip((ax_p1, ax_p2), ((0, 1), (2, 3) if d >= 4 else (d - 2, d - 1))):
+    # the last angle is the one that loops: it moves the last two coordinates, so show that plane too
+    for ax, (i, j) in zip((ax_p1, ax_p2), ((0, 1), (d - 2, d - 1))):
         ax.plot(path[:, i], path[:, j], color="#999", lw=0.5, alpha=0.5)
         trace, = ax.plot([], [], color="#d62728", lw=1)
         point, = ax.plot([], [], "o", color="#d62728", ms=6, mec="white")
