@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 RUNS   ?= runs
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench install browser clean
 
 install: $(STAMP)
 
@@ -16,19 +16,22 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# Trains (or reuses) the post's four models and writes $(RUNS)/demo/report.html.
 demo: $(STAMP)
-	@if [ -f $(RUNS)/vae2/config.json ]; then \
-		$(BIN)/latentwalk train --resume --out $(RUNS)/vae2; \
-	else \
-		$(BIN)/latentwalk train --model vae --latent-dim 2 --hidden 200,200 --epochs 20 --out $(RUNS)/vae2; \
-	fi
-	$(BIN)/latentwalk grid $(RUNS)/vae2 --size 20 --extent -3 3
+	$(BIN)/latentwalk demo --out $(RUNS)/demo
 
-test: $(STAMP)
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
+		else echo "install Chromium first: sudo apt-get install chromium"; exit 1; fi; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_speed.py
+	$(BIN)/python benchmarks/render_speed.py
 	$(BIN)/python benchmarks/quality.py
 
 clean:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentwalk import datasets
+from latentwalk import classifier, datasets
 from latentwalk.models import ModelConfig
 from latentwalk.runconfig import DataConfig, TrainConfig
 from latentwalk.train import fit
@@ -39,3 +39,18 @@ def train_small(out: Path, data: Path, epochs: int = 2, **model) -> Path:
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory, small_npz) -> Path:
     return train_small(tmp_path_factory.mktemp("runs") / "vae", small_npz, epochs=3, latent_dim=4)
+
+
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory):
+    """A cache folder of this test session's own: the classifier is trained there once."""
+    path = tmp_path_factory.mktemp("cache")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LATENTWALK_CACHE", str(path))
+    yield path
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def judge(cache):
+    return classifier.load(cache, log=lambda s: None)

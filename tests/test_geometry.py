@@ -48,3 +48,8 @@ def test_chi_pdf_is_a_density_matching_samples(d):
 def test_prior_logpdf():
     z = np.array([[0.0, 0.0], [1.0, -2.0]])
     np.testing.assert_allclose(geometry.prior_logpdf(z), stats.multivariate_normal(np.zeros(2)).logpdf(z))
+
+
+def test_shell_radius_is_where_the_norms_concentrate():
+    assert geometry.shell_radius(500) == pytest.approx(math.sqrt(500))
+    assert geometry.chi_mean(500) == pytest.approx(geometry.shell_radius(500), rel=1e-3)

@@ -15,21 +15,6 @@ from test_cli import one_line_error
 
 
 @pytest.fixture(scope="session")
-def cache(tmp_path_factory):
-    """A cache folder of this test session's own: the classifier is trained there once."""
-    path = tmp_path_factory.mktemp("cache")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("LATENTWALK_CACHE", str(path))
-    yield path
-    mp.undo()
-
-
-@pytest.fixture(scope="session")
-def judge(cache):
-    return classifier.load(cache, log=lambda s: None)
-
-
-@pytest.fixture(scope="session")
 def runs(tmp_path_factory, small_npz):
     root = tmp_path_factory.mktemp("gallery")
     return {"vae2": train_small(root / "vae2", small_npz, epochs=3),

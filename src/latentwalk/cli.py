@@ -14,6 +14,7 @@ from .errors import ConfigError, LatentwalkError
 
 EXAMPLES = """\
 examples:
+  latentwalk demo                                            # the whole post as runs/demo/report.html
   latentwalk train --model vae --latent-dim 2 --epochs 20 --out runs/vae2
   latentwalk train --resume --out runs/vae2 --epochs 30      # continue, or train longer
   latentwalk evaluate runs/vae2 --k 5000 --json
@@ -86,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--limit", type=int, help="evaluate on the first N test images only")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--device", default="auto")
+
+    d = sub.add_parser("demo", help="the whole post from models trained here, as one HTML report")
+    d.add_argument("--out", type=Path, help="folder for the runs and report.html (default runs/demo, "
+                                            "runs/demo-quick with --quick)")
+    d.add_argument("--quick", action="store_true", help="fewer epochs, frames and samples: same sections, ~2 min")
 
     def figure_command(name, help_text, run=True):
         c = sub.add_parser(name, help=help_text)
@@ -239,7 +245,15 @@ def _figures(args) -> None:
         print(f"wrote {f}")
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate,
+def _demo(args) -> None:
+    from .demo import run_demo
+
+    out = args.out or Path("runs/demo-quick" if args.quick else "runs/demo")
+    path = run_demo(out, args.quick, log=lambda s: print(s, flush=True))
+    print(f"report: {path.resolve()}")
+
+
+COMMANDS = {"train": _train, "evaluate": _evaluate, "demo": _demo,
             **{c: _figures for c in ("summary", "grid", "scatter", "samples", "traverse", "spiral", "sphere-walk",
                                     "interpolate", "geometry", "compare")}}
 
