@@ -32,7 +32,7 @@ class Plan:
     sphere_frames: int = 600
     pairs: int = 100
     iwae_k: int = 1000
-    eval_images: int = 5000
+    eval_images: int = 2000
     prior_samples: int = 1000
 
     @staticmethod
