@@ -55,7 +55,7 @@ def _train_or_reuse(run: Path, kind: str, z: int, plan: Plan, log) -> AutoEncode
         else:
             log(f"{run.name}: reusing the trained model ({plan.epochs} epochs)")
     else:
-        log(f"{run.name}: training a {kind.upper()} with z = {z} for {plan.epochs} epochs")
+        log(f"{run.name}: training {'an AE' if kind == 'ae' else 'a VAE'} with z = {z} for {plan.epochs} epochs")
         fit(run, model_cfg, DataConfig("mnist"), train_cfg, log=log)
     return checkpoint.load(run)
 
