@@ -169,19 +169,26 @@ def _train(args) -> None:
     print(f"wrote {args.out}")
 
 
-def _evaluate(args) -> None:
+def _test_data(run: Path, limit: int | None = None):
+    """The test split of the data a run was trained on (its first `limit` images)."""
     from . import checkpoint
     from .datasets import load as load_data
+
+    if limit is not None and limit < 1:
+        raise ConfigError(f"--limit must be >= 1, got {limit}")
+    cfg = checkpoint.load_config(run)
+    images, labels = load_data(cfg.data.name, "test", greyscale=cfg.data.greyscale, size=cfg.data.size)
+    return images[:limit], (labels[:limit] if labels is not None else None)
+
+
+def _evaluate(args) -> None:
+    from . import checkpoint
     from .evaluate import evaluate
     from .train import choose_device
 
     cfg = checkpoint.load_config(args.run)
     model = checkpoint.load(args.run, choose_device(args.device))
-    images, _ = load_data(cfg.data.name, "test", greyscale=cfg.data.greyscale, size=cfg.data.size)
-    if args.limit is not None:
-        if args.limit < 1:
-            raise ConfigError(f"--limit must be >= 1, got {args.limit}")
-        images = images[:args.limit]
+    images, _ = _test_data(args.run, args.limit)
     result = evaluate(model, images, k=args.k, binarize=cfg.data.binarize)
     if args.json:
         print(json.dumps(result))
@@ -196,12 +203,7 @@ def _evaluate(args) -> None:
 def _figures(args) -> None:
     """Every figure command: load what it needs, call the gallery, print the files written."""
     from . import checkpoint, classifier, gallery
-    from .datasets import load as load_data
 
-    def test_data(run, limit=None):
-        cfg = checkpoint.load_config(run)
-        images, labels = load_data(cfg.data.name, "test", greyscale=cfg.data.greyscale, size=cfg.data.size)
-        return images[:limit], (labels[:limit] if labels is not None else None)
 
     def judge():
         return None if getattr(args, "no_classifier", False) else classifier.load(log=lambda s: print(s, file=sys.stderr))
@@ -214,7 +216,7 @@ def _figures(args) -> None:
         if ae.config.kind != "ae" or vae.config.kind != "vae":
             raise ConfigError("compare takes an AE run, then a VAE run")
         out = args.out or args.vae_run / "figures"
-        files = gallery.compare(ae, vae, out, *test_data(args.vae_run, 5000), judge(), args.n)
+        files = gallery.compare(ae, vae, out, *_test_data(args.vae_run, 5000), judge(), args.n)
     else:
         model = checkpoint.load(args.run)
         out = args.out or args.run / "figures"
@@ -225,11 +227,9 @@ def _figures(args) -> None:
             files = gallery.grid(model, out, args.size, tuple(args.extent), args.dims and tuple(args.dims), args.fix,
                                  args.gaussian)
         elif c == "scatter":
-            if args.limit < 1:
-                raise ConfigError(f"--limit must be >= 1, got {args.limit}")
-            files = gallery.scatter(model, out, *test_data(args.run, args.limit), args.dims and tuple(args.dims))
+            files = gallery.scatter(model, out, *_test_data(args.run, args.limit), args.dims and tuple(args.dims))
         elif c == "samples":
-            files = gallery.samples(model, out, test_data(args.run, args.n)[0], args.n, args.seed)
+            files = gallery.samples(model, out, _test_data(args.run, args.n)[0], args.n, args.seed)
         elif c == "traverse":
             files = gallery.traverse(model, out, args.steps, args.span)
         elif c in ("spiral", "sphere-walk"):
@@ -238,7 +238,7 @@ def _figures(args) -> None:
             files = (gallery.spiral(model, out, args.steps, args.fps, args.gif, judge()) if c == "spiral" else
                      gallery.sphere_walk(model, out, args.steps, args.loops, args.fps, args.gif, judge()))
         else:
-            images = test_data(args.run)[0] if args.source == "test" else None
+            images = _test_data(args.run)[0] if args.source == "test" else None
             files = gallery.interpolate(model, out, [m.strip() for m in args.method.split(",")], args.steps,
                                         args.source, args.seed, args.pairs, judge(), images)
     for f in files:
