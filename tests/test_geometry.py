@@ -25,6 +25,7 @@ def test_log_ball_volume_is_exact_far_out():
     assert geometry.ball_volume(n) == 0.0 and np.isfinite(geometry.log_ball_volume(n))
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=1, max_value=2000))
 def test_chi_mean_matches_scipy(d):
     assert geometry.chi_mean(d) == pytest.approx(stats.chi(d).mean(), rel=1e-9)
