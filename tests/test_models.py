@@ -21,6 +21,7 @@ def test_interface_shapes(kind, arch, shape):
     assert m.reconstruct(x).shape == (4, *shape)
     assert torch.equal(m.sample(3, seed=1), m.sample(3, seed=1))
     assert m.encode((x * 255).to(torch.uint8)).shape == (4, 5)  # uint8 images are accepted as they are
+    assert not z.requires_grad and not out.requires_grad        # plain tensors, ready for .numpy()
 
 
 def test_wrong_shapes_are_clear_errors():

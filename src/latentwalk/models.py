@@ -119,21 +119,25 @@ class AutoEncoder(nn.Module):
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
-    # -- the public interface ---------------------------------------------------------------------------------
+    # -- the public interface: inference helpers, without gradients (train through `loss`) ------------------
 
+    @torch.no_grad()
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Images (n, C, H, W), float in [0, 1] or uint8 -> latent codes (n, d): the posterior mean for a VAE."""
         return self.encoder_outputs(self._as_input(x))[0]
 
+    @torch.no_grad()
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Latent codes (n, d) -> pixel probabilities (Bernoulli) or means (Gaussian) (n, C, H, W) in [0, 1]."""
         return torch.sigmoid(self.decoder(self._as_latent(z)))
 
+    @torch.no_grad()
     def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
         """Decode `n` draws from the prior N(0, I) (for an AE, the same draws: its codes need not follow them)."""
         g = torch.Generator().manual_seed(seed) if seed is not None else None
         return self.decode(torch.randn(n, self.latent_dim, generator=g).to(self.device))
 
+    @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """Decode the codes of `x`: what the model keeps of each image."""
         return self.decode(self.encode(x))
