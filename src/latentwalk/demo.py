@@ -75,22 +75,6 @@ def interpolation_stats(model: AutoEncoder, judge: classifier.DigitNet, pairs: i
     return rows
 
 
-def training_curves(runs: dict[str, Path], out: Path) -> list[Path]:
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(runs), figsize=(4 * len(runs), 3.4), squeeze=False)
-    for ax, (name, run) in zip(axes[0], runs.items()):
-        rows = checkpoint.read_metrics(run)
-        epochs = [r["epoch"] for r in rows]
-        ax.plot(epochs, [r["train_neg_elbo"] for r in rows], "o-", ms=3, label="train")
-        ax.plot(epochs, [r["test_neg_elbo"] for r in rows], "o-", ms=3, label="test")
-        ax.set(title=name, xlabel="epoch", ylabel="−ELBO (nats)" if name != "ae2" else "reconstruction (nats)")
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    return figures.save(fig, out / "training_curves")
-
-
 def run_demo(out: str | Path = "runs/demo", quick: bool = False, log: Callable[[str], None] = print) -> Path:
     """Train or reuse the models, draw and measure everything, write `out`/report.html; return its path."""
     out = Path(out)
@@ -102,7 +86,8 @@ def run_demo(out: str | Path = "runs/demo", quick: bool = False, log: Callable[[
     images, labels = datasets.load("mnist", "test")
     fig_dir = out / "figures"
     log("drawing the figures")
-    f = {"training": training_curves(runs, fig_dir)}
+    f = {"training": figures.training_curves({name: checkpoint.read_metrics(run) for name, run in runs.items()},
+                                             fig_dir / "training_curves")}
     for name, model in models.items():
         f[f"model_{name}"] = gallery.model_summary(model, fig_dir / name)
     vae2, ae2, vae10, vae500 = models["vae2"], models["ae2"], models["vae10"], models["vae500"]

@@ -25,7 +25,6 @@ from torch.nn import functional as F
 from . import atomic, classifier, geometry
 from .models import AutoEncoder
 
-SCORES = ("norm", "prior_logpdf", "digit", "confidence", "entropy", "sharpness")
 _LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]).view(1, 1, 3, 3)
 
 
@@ -49,10 +48,6 @@ class Walk:
     path: np.ndarray                 # (steps, d)
     images: np.ndarray               # (steps, C, H, W) in [0, 1]
     scores: dict[str, np.ndarray]    # each (steps,)
-
-    def summary(self) -> dict[str, float]:
-        """Mean of each numeric score over the walk."""
-        return {k: float(np.mean(v)) for k, v in self.scores.items() if k != "digit"}
 
 
 def score(path: np.ndarray, images: np.ndarray, judge: classifier.DigitNet | None) -> dict[str, np.ndarray]:

@@ -166,6 +166,21 @@ def image_rows(rows: list[tuple[str, np.ndarray]], stem: str | Path, title: str 
     return save(fig, stem)
 
 
+def training_curves(metrics: dict[str, list[dict]], stem: str | Path) -> list[Path]:
+    """Train and test -ELBO per epoch, one panel per run (rows as in metrics.jsonl)."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.4), squeeze=False)
+    for ax, (name, rows) in zip(axes[0], metrics.items()):
+        epochs = [r["epoch"] for r in rows]
+        ax.plot(epochs, [r["train_neg_elbo"] for r in rows], "o-", ms=3, label="train")
+        ax.plot(epochs, [r["test_neg_elbo"] for r in rows], "o-", ms=3, label="test")
+        autoencoder = all(r.get("train_kl", 0) == 0 for r in rows)     # an AE's loss is reconstruction alone
+        ax.set(title=name, xlabel="epoch", ylabel="reconstruction (nats)" if autoencoder else "−ELBO (nats)")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return save(fig, stem)
+
+
 # --------------------------------------------------------------------------- geometry figures (no model)
 
 def ball_volume_figure(stem: str | Path, n_max: int = 30) -> list[Path]:
