@@ -21,7 +21,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from . import __version__, atomic
+from . import __version__, atomic, datasets
 from .errors import ConfigError, RunError
 from .models import AutoEncoder, ModelConfig, build
 from .runconfig import DataConfig, RunConfig, TrainConfig
@@ -151,3 +151,12 @@ def read_metrics(run_dir: str | os.PathLike, upto: int | None = None) -> list[di
         if upto is None or epoch <= upto:
             rows.append(row)
     return rows
+
+
+def test_data(run_dir: str | os.PathLike, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The test split of the data a run was trained on (its first `limit` images), and its labels if any."""
+    if limit is not None and limit < 1:
+        raise ConfigError(f"--limit must be >= 1, got {limit}")
+    data = load_config(run_dir).data
+    images, labels = datasets.load(data.name, "test", greyscale=data.greyscale, size=data.size)
+    return images[:limit], (labels[:limit] if labels is not None else None)

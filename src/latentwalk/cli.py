@@ -24,6 +24,7 @@ examples:
   latentwalk interpolate runs/vae500 --method lerp,slerp,nlerp --pairs 100
   latentwalk compare runs/ae2 runs/vae2
   latentwalk geometry --out figures
+  latentwalk serve runs/demo/ae2 runs/demo/vae2 runs/demo/vae10   # the live explorer on http://127.0.0.1:8765/
 """
 
 
@@ -142,6 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("ae_run", type=Path)
     c.add_argument("vae_run", type=Path)
     c.add_argument("--n", type=int, default=1000, help="prior samples to judge (default 1000)")
+
+    c = with_classifier(sub.add_parser("serve", help="the live explorer: a local web page over trained runs"))
+    c.add_argument("runs", type=Path, nargs="+", help="run folders (an AE and a VAE are shown side by side)")
+    c.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    c.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     return p
 
 
@@ -169,18 +175,6 @@ def _train(args) -> None:
     print(f"wrote {args.out}")
 
 
-def _test_data(run: Path, limit: int | None = None):
-    """The test split of the data a run was trained on (its first `limit` images)."""
-    from . import checkpoint
-    from .datasets import load as load_data
-
-    if limit is not None and limit < 1:
-        raise ConfigError(f"--limit must be >= 1, got {limit}")
-    cfg = checkpoint.load_config(run)
-    images, labels = load_data(cfg.data.name, "test", greyscale=cfg.data.greyscale, size=cfg.data.size)
-    return images[:limit], (labels[:limit] if labels is not None else None)
-
-
 def _evaluate(args) -> None:
     from . import checkpoint
     from .evaluate import evaluate
@@ -188,7 +182,7 @@ def _evaluate(args) -> None:
 
     cfg = checkpoint.load_config(args.run)
     model = checkpoint.load(args.run, choose_device(args.device))
-    images, _ = _test_data(args.run, args.limit)
+    images, _ = checkpoint.test_data(args.run, args.limit)
     result = evaluate(model, images, k=args.k, binarize=cfg.data.binarize)
     if args.json:
         print(json.dumps(result))
@@ -216,7 +210,7 @@ def _figures(args) -> None:
         if ae.config.kind != "ae" or vae.config.kind != "vae":
             raise ConfigError("compare takes an AE run, then a VAE run")
         out = args.out or args.vae_run / "figures"
-        files = gallery.compare(ae, vae, out, *_test_data(args.vae_run, 5000), judge(), args.n)
+        files = gallery.compare(ae, vae, out, *checkpoint.test_data(args.vae_run, 5000), judge(), args.n)
     else:
         model = checkpoint.load(args.run)
         out = args.out or args.run / "figures"
@@ -227,9 +221,10 @@ def _figures(args) -> None:
             files = gallery.grid(model, out, args.size, tuple(args.extent), args.dims and tuple(args.dims), args.fix,
                                  args.gaussian)
         elif c == "scatter":
-            files = gallery.scatter(model, out, *_test_data(args.run, args.limit), args.dims and tuple(args.dims))
+            files = gallery.scatter(model, out, *checkpoint.test_data(args.run, args.limit),
+                                    args.dims and tuple(args.dims))
         elif c == "samples":
-            files = gallery.samples(model, out, _test_data(args.run, args.n)[0], args.n, args.seed)
+            files = gallery.samples(model, out, checkpoint.test_data(args.run, args.n)[0], args.n, args.seed)
         elif c == "traverse":
             files = gallery.traverse(model, out, args.steps, args.span)
         elif c in ("spiral", "sphere-walk"):
@@ -238,7 +233,7 @@ def _figures(args) -> None:
             files = (gallery.spiral(model, out, args.steps, args.fps, args.gif, judge()) if c == "spiral" else
                      gallery.sphere_walk(model, out, args.steps, args.loops, args.fps, args.gif, judge()))
         else:
-            images = _test_data(args.run)[0] if args.source == "test" else None
+            images = checkpoint.test_data(args.run)[0] if args.source == "test" else None
             files = gallery.interpolate(model, out, [m.strip() for m in args.method.split(",")], args.steps,
                                         args.source, args.seed, args.pairs, judge(), images)
     for f in files:
@@ -253,7 +248,18 @@ def _demo(args) -> None:
     print(f"report: {path.resolve()}")
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "demo": _demo,
+def _serve(args) -> None:
+    from . import classifier
+    try:
+        from .serve import serve
+    except ImportError:
+        raise ConfigError("the explorer needs FastAPI and uvicorn: pip install 'latentwalk[serve]'") from None
+
+    judge = None if args.no_classifier else classifier.load(log=lambda s: print(s, flush=True))
+    serve(args.runs, args.host, args.port, judge, log=lambda s: print(s, flush=True))
+
+
+COMMANDS = {"train": _train, "evaluate": _evaluate, "demo": _demo, "serve": _serve,
             **{c: _figures for c in ("summary", "grid", "scatter", "samples", "traverse", "spiral", "sphere-walk",
                                     "interpolate", "geometry", "compare")}}
 

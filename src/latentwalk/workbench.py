@@ -1,0 +1,178 @@
+"""What the live explorer asks of the runs it was started with: describe them, decode, interpolate, walk.
+
+Plain library code (numpy in, JSON-ready values out); `serve.py` puts HTTP in front of it. Models are
+named at start-up and looked up by name only, so a request can reach nothing else. Every argument is
+checked here, with the same one-line errors as the rest of the library, and every answer is bounded:
+
+    MAX_BATCH       latent points decoded per request
+    MAX_DIM         latent size a request may carry
+    Z_LIMIT         largest |coordinate| (the prior puts mass within about 5 of 0)
+    MAX_BYTES       pixels per answer (images travel as base64 uint8, not as JSON numbers)
+
+Images travel as {"shape": [n, H, W, C], "pixels": base64 of uint8}: 64 MNIST digits are 50 KB, and the
+page paints them straight into a canvas.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import checkpoint, classifier, evaluate, explore, paths
+from .errors import ConfigError, LatentwalkError, is_int, require
+from .models import AutoEncoder
+
+MAX_BATCH = 1024
+MAX_DIM = 4096
+MAX_STEPS = 1000
+Z_LIMIT = 1000.0
+MAX_BYTES = 1 << 24
+SCATTER = 2000            # encoded test images drawn on the latent plane
+GALLERY_PER_LABEL = 3     # test images offered as interpolation endpoints, per label
+SLIDERS = 10              # dimensions (largest KL first) given a slider
+METHODS = {"lerp": paths.lerp, "slerp": paths.slerp, "nlerp": paths.nlerp}
+
+
+class UnknownModel(LatentwalkError):
+    """A request named a model the server was not started with."""
+
+
+def images_payload(images: np.ndarray) -> dict:
+    """(n, C, H, W) floats in [0, 1] -> {"shape": [n, H, W, C], "pixels": base64 uint8}."""
+    pixels = np.ascontiguousarray((np.clip(images, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(0, 2, 3, 1))
+    return {"shape": list(pixels.shape), "pixels": base64.b64encode(pixels.tobytes()).decode("ascii")}
+
+
+def _floats(values: np.ndarray, digits: int = 4) -> list:
+    return np.round(np.asarray(values, dtype=np.float64), digits).tolist()
+
+
+@dataclass
+class Entry:
+    model: AutoEncoder
+    info: dict       # what the page is told about the model, JSON-ready
+
+
+def _names(runs: list[Path]) -> list[str]:
+    """Each run's folder name; `parent/name` where two runs share a name."""
+    names = [r.name or str(r) for r in runs]
+    return [f"{r.parent.name}/{r.name}" if names.count(n) > 1 else n for r, n in zip(runs, names)]
+
+
+def _gallery(labels: torch.Tensor | None, n: int) -> np.ndarray:
+    """The first GALLERY_PER_LABEL test images of each label, label by label (the first 30 without labels)."""
+    if labels is None:
+        return np.arange(min(n, 10 * GALLERY_PER_LABEL))
+    labels = labels.numpy()
+    return np.concatenate([np.flatnonzero(labels == k)[:GALLERY_PER_LABEL] for k in np.unique(labels)])
+
+
+def describe(name: str, run: Path, model: AutoEncoder) -> dict:
+    """Everything the page draws before its first request: the plane, the codes, the gallery, the KL order."""
+    images, labels = checkpoint.test_data(run, SCATTER)
+    mu, logvar = evaluate.codes(model, images)
+    weight = evaluate.kl_per_dim(mu, logvar) if logvar is not None else mu.var(0, unbiased=False)
+    order = torch.argsort(weight, descending=True).tolist()
+    plane = sorted(order[:2])       # d = 1: the line of z1 (drawn with y = 0)
+    codes = mu[:, plane].numpy() if len(plane) == 2 else np.column_stack([mu[:, 0].numpy(), np.zeros(len(mu))])
+    extent = float(max(4.0, 1.1 * np.quantile(np.abs(codes), 0.99)))
+    pick = _gallery(labels, len(images))
+    cfg = model.config
+    metrics = checkpoint.read_metrics(run)
+    return {
+        "name": name, "kind": cfg.kind, "latent_dim": cfg.latent_dim, "image_shape": list(cfg.image_shape),
+        "hidden": list(cfg.hidden), "arch": cfg.arch, "epochs": len(metrics),
+        "test_neg_elbo": metrics[-1].get("test_neg_elbo") if metrics else None,
+        "plane": plane, "extent": round(extent, 2),
+        "weights": {"name": "KL" if logvar is not None else "variance",
+                    "dims": order[:SLIDERS], "values": _floats(weight[order[:SLIDERS]].numpy())},
+        "scatter": {"x": _floats(codes[:, 0], 3), "y": _floats(codes[:, 1], 3),
+                    "labels": None if labels is None else labels.tolist()},
+        "gallery": {**images_payload(images[pick].float().numpy() / 255),
+                    "labels": None if labels is None else labels[pick].tolist(),
+                    "codes": _floats(mu[pick].numpy())},
+    }
+
+
+class Workbench:
+    """The runs given at start-up, loaded once, and what the explorer's page asks of them."""
+
+    def __init__(self, runs: list[str | os.PathLike], judge: classifier.DigitNet | None = None, log=print):
+        require(len(runs) >= 1, "give at least one run folder")
+        runs = [Path(r) for r in runs]
+        self.judge = judge
+        self.entries: dict[str, Entry] = {}
+        for name, run in zip(_names(runs), runs):
+            model = checkpoint.load(run)
+            log(f"{name}: {model.config.kind.upper()} with z = {model.latent_dim}")
+            self.entries[name] = Entry(model, describe(name, run, model))
+
+    def describe(self) -> dict:
+        return {"models": [e.info for e in self.entries.values()], "classifier": self.judge is not None,
+                "limits": {"batch": MAX_BATCH, "steps": MAX_STEPS, "z": Z_LIMIT}}
+
+    def model(self, name: str) -> AutoEncoder:
+        if name not in self.entries:
+            raise UnknownModel(f"no model named {name!r}; this server has {', '.join(map(repr, self.entries))}")
+        return self.entries[name].model
+
+    def _latent(self, model: AutoEncoder, z, what: str, rows: bool) -> np.ndarray:
+        d = model.latent_dim
+        shape = "(n, {d})" if rows else "({d},)"
+        try:
+            z = np.asarray(z, dtype=np.float64)
+        except (ValueError, TypeError):
+            raise ConfigError(f"{what} must be numbers of shape {shape.format(d=d)}, all rows of the same length") \
+                from None
+        require(z.ndim == (2 if rows else 1) and z.shape[-1] == d and z.size > 0,
+                f"{what} must have shape {shape.format(d=d)} for this model, got {list(z.shape)}")
+        require(bool(np.isfinite(z).all()) and float(np.abs(z).max()) <= Z_LIMIT,
+                f"{what} must hold finite numbers within ±{Z_LIMIT:g}")
+        return z
+
+    def _bounded(self, model: AutoEncoder, n: int) -> None:
+        size = n * int(np.prod(model.config.image_shape))
+        require(size <= MAX_BYTES, f"{n} images of {model.config.image_shape} exceed {MAX_BYTES} pixels: "
+                                   f"ask for fewer")
+
+    def _walk(self, model: AutoEncoder, path: np.ndarray, scores: bool) -> dict:
+        self._bounded(model, len(path))
+        w = explore.walk(model, path, self.judge if scores else None)
+        out = {"images": images_payload(w.images), "norm": _floats(w.scores["norm"])}
+        if "confidence" in w.scores:
+            out.update(digit=w.scores["digit"].tolist(), confidence=_floats(w.scores["confidence"]))
+        return out
+
+    def decode(self, name: str, z, scores: bool = False) -> dict:
+        """Decode latent points (n, d); with `scores`, the classifier's digit and confidence for each."""
+        model = self.model(name)
+        z = self._latent(model, z, "z", rows=True)
+        require(len(z) <= MAX_BATCH, f"at most {MAX_BATCH} points per request, got {len(z)}")
+        return self._walk(model, z, scores)
+
+    def interpolate(self, name: str, a, b, steps: int = 101, methods: list[str] = tuple(METHODS)) -> dict:
+        """lerp, slerp and nlerp from a to b: decoded, with the norm and the classifier's confidence per step."""
+        model = self.model(name)
+        a, b = self._latent(model, a, "a", rows=False), self._latent(model, b, "b", rows=False)
+        require(is_int(steps) and 2 <= steps <= MAX_STEPS, f"steps must be an integer in 2..{MAX_STEPS}")
+        unknown = [m for m in methods if m not in METHODS]
+        require(len(methods) > 0 and not unknown, f"methods must be among {', '.join(METHODS)}")
+        d = model.latent_dim
+        return {"t": _floats(np.linspace(0, 1, steps)), "sqrt_d": float(np.sqrt(d)),
+                "rows": {m: self._walk(model, METHODS[m](a, b, steps), True) for m in dict.fromkeys(methods)}}
+
+    def sphere_walk(self, name: str, steps: int = 300, loops: int = 10) -> dict:
+        """A walk on the sqrt(d) sphere: decoded frames, norms, confidence and the first four coordinates."""
+        model = self.model(name)
+        d = model.latent_dim
+        require(d >= 2, f"a sphere walk needs d >= 2; {name} has z = {d}")
+        require(is_int(steps) and 2 <= steps <= MAX_STEPS, f"steps must be an integer in 2..{MAX_STEPS}")
+        require(is_int(loops) and 1 <= loops <= 100, "loops must be an integer in 1..100")
+        path = paths.sphere_walk(d, steps, loops)
+        return {"sqrt_d": float(np.sqrt(d)), "coords": _floats(path[:, :4]), **self._walk(model, path, True)}
+
