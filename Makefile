@@ -32,6 +32,7 @@ test: $(STAMP) browser
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_speed.py
 	$(BIN)/python benchmarks/render_speed.py
+	$(BIN)/python benchmarks/serve_latency.py
 	$(BIN)/python benchmarks/quality.py
 
 clean:

@@ -186,7 +186,7 @@ def test_body_without_length_is_refused(url):
     assert head.startswith(b"HTTP/1.1 411") and json.loads(body)["error"]
 
 
-@pytest.mark.parametrize("path", ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/web/index.html",
+@pytest.mark.parametrize("path", ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/static/index.html",
                                   "/index.html", "/explorer.js/../../serve.py", "/api/models/../../../etc/passwd",
                                   "/api/models/vae2", "/static/explorer.js", "/docs", "//etc/passwd"])
 def test_no_path_reaches_a_file(url, path):

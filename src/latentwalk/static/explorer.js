@@ -6,12 +6,12 @@ const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b
   "#bcbd22", "#17becf"];
 const METHOD_COLOURS = { lerp: "#d6336c", slerp: "#1c7ed6", nlerp: "#37b24d" };
 const METHODS = ["lerp", "slerp", "nlerp"];
-const PLANE = 380, DECODED = 168, STRIP_COLUMNS = 11;
+const PLANE = 340, DECODED = 140, STRIP_COLUMNS = 11;
 
 const state = {
   models: [], byName: {}, classifier: false, shown: [], tab: "plane",
   path: [], pointer: null, grid: false,
-  a: 0, b: 1, picking: "a", prior: null, priorSeed: 0, interp: {},
+  a: 0, b: -1, picking: "a", prior: null, priorSeed: 0, interp: {},
   sphere: {}, sphereTimer: null, dims: {},
 };
 let busy = 0;
@@ -328,7 +328,7 @@ function buildGallery() {
     return c;
   }));
   if (state.a >= img.n) state.a = 0;
-  if (state.b >= img.n) state.b = Math.min(1, img.n - 1);
+  if (state.b < 0 || state.b >= img.n || state.b === state.a) state.b = Math.floor(img.n / 2);   // a 5 against a 0 on MNIST
   markGallery();
 }
 function markGallery() {
