@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ examples:
   latentwalk demo                                            # the whole post as runs/demo/report.html
   latentwalk train --model vae --latent-dim 2 --epochs 20 --out runs/vae2
   latentwalk train --resume --out runs/vae2 --epochs 30      # continue, or train longer
+  torchrun --standalone --nproc_per_node 4 -m latentwalk train --out runs/vae2 --device cuda   # 4 GPUs
   latentwalk evaluate runs/vae2 --k 5000 --json
   latentwalk grid runs/vae2 --size 20 --extent -3 3
   latentwalk spiral runs/vae2 --gif
@@ -81,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="constant (default) or cosine: from --lr down to 0 over the epochs")
     t.add_argument("--seed", type=int, help="seed of initialisation, shuffling and noise (default 0)")
     t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    t.add_argument("--amp", choices=["bf16", "fp16"], help="mixed precision (autocast); fp16 needs a GPU")
+    t.add_argument("--compile", action="store_true", help="train through torch.compile")
 
     e = sub.add_parser("evaluate", help="test -ELBO, importance-weighted NLL, KL per dimension, active units")
     e.add_argument("run", type=Path)
@@ -166,13 +170,14 @@ def _train(args) -> None:
         if given:
             raise ConfigError(f"--resume continues the run with its own settings; only --epochs may change "
                               f"(drop {', '.join('--' + k.replace('_', '-') for k in given)})")
-        fit(args.out, resume=True, epochs=args.epochs)
+        fit(args.out, resume=True, epochs=args.epochs, amp=args.amp, compile=args.compile)
     else:
         def pick(opts):
             return {k: v for k, v in opts.items() if v is not None}
         fit(args.out, ModelConfig(**pick(model_opts)), DataConfig(**pick(data_opts)),
-            TrainConfig(**pick(train_opts)), epochs=args.epochs)
-    print(f"wrote {args.out}")
+            TrainConfig(**pick(train_opts)), epochs=args.epochs, amp=args.amp, compile=args.compile)
+    if os.environ.get("RANK", "0") == "0":         # under torchrun, rank 0 speaks for all
+        print(f"wrote {args.out}")
 
 
 def _evaluate(args) -> None:

@@ -144,6 +144,10 @@ class AutoEncoder(nn.Module):
 
     # -- training and likelihoods -----------------------------------------------------------------------------
 
+    def forward(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> "Loss":
+        """The training loss (what DistributedDataParallel wraps): the same as `loss`."""
+        return self.loss(x, eps)
+
     def encoder_outputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(mean, log-variance) of q(z|x); the log-variance is None for an AE."""
         return self.encoder(x), None

@@ -4,12 +4,19 @@ Speed comes from doing no per-sample Python work (one gather of uint8 rows per b
 the fly) and, for MLPs, from the hand-written backward pass in fused.py. Each epoch draws its shuffle, noise
 and binarization from a generator seeded by (seed, epoch), so a resumed run replays exactly the epochs an
 uninterrupted one would have run, and ends with the same weights.
+
+Under torchrun (WORLD_SIZE > 1) the same loop runs in every process with DistributedDataParallel: each
+rank draws the same batch, noise and binarization, computes the loss and gradient of its own slice of the
+batch, and DDP averages the gradients (each slice's loss weighted by its share of the batch, so the step
+equals the single-process one). Metrics are summed across ranks; rank 0 alone evaluates and writes the run
+folder.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 import shutil
 import sys
 import time
@@ -71,12 +78,16 @@ def _flush_denormals():
 
 def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | None = None,
         train: TrainConfig | None = None, resume: bool = False, epochs: int | None = None,
-        log: Callable[[str], None] = print) -> Path:
+        log: Callable[[str], None] = print, amp: str | None = None, compile: bool = False) -> Path:
     """Train a model into the run folder `out` (or continue it with `resume`); return the folder.
 
     A new run refuses a folder that already holds files. With `resume`, the folder's own config is used and
     only `epochs` may be raised. A NaN or infinite loss raises TrainingDiverged and leaves the last good
     checkpoint as it was; a run stopped before its first checkpoint leaves no folder behind.
+
+    `amp` ("bf16" or "fp16") trains under autocast, `compile` through torch.compile: options of the machine,
+    not of the run (recorded in metrics.jsonl, free to change on resume; fp16 needs a GPU). Without them, MLPs
+    in one process take the hand-written backward pass of fused.py.
     """
     out = Path(out)
     if resume:
@@ -90,6 +101,9 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
         if epochs is not None:
             cfg = replace(cfg, train=replace(cfg.train, epochs=epochs))
     device = choose_device(cfg.train.device)
+    amp_dtype = _amp_dtype(amp, device)
+    rank, world = _ranks(device)
+    device = _rank_device(device, world)
 
     train_x, test_x = _load_data(cfg.data)
     fp = datasets.fingerprint(train_x)
@@ -102,6 +116,10 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
                            f"{cfg.model.image_shape}")
         cfg = replace(cfg, model=replace(cfg.model, image_shape=tuple(train_x.shape[1:])))
     cfg = replace(cfg, data=replace(cfg.data, fingerprint=fp))
+    bs = cfg.train.batch_size
+    if world > 1 and (bs < world or 0 < len(train_x) % bs < world):
+        raise ConfigError(f"with {world} processes every batch needs at least {world} images: the batch size "
+                          f"{bs} leaves a last batch of {len(train_x) % bs}; pick another --batch-size")
 
     torch.manual_seed(cfg.train.seed)
     net = build(cfg.model).to(device)
@@ -111,41 +129,126 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
     if resume and (out / checkpoint.STATE).exists():
         done, metrics = checkpoint.restore_state(out, net, optimizer)
         start = done + 1
-    else:
+    _barrier(world)                        # every rank has read the folder before rank 0 writes to it
+    if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
-    checkpoint.save_config(out, cfg)
-    if start > cfg.train.epochs:
-        log(f"{out}: all {cfg.train.epochs} epochs are already done")
-        return out
-
+        checkpoint.save_config(out, cfg)
     train_x = train_x.to(device)
-    step = fused.loss_and_grad if fused.supports(net) else _autograd_step
+    step = _make_step(net, optimizer, world, device, amp_dtype, compile)
     try:
+        if start > cfg.train.epochs:
+            if rank == 0:
+                log(f"{out}: all {cfg.train.epochs} epochs are already done")
         with _flush_denormals():
             for epoch in range(start, cfg.train.epochs + 1):
-                row = _epoch(net, optimizer, step, train_x, cfg, epoch, device)
-                net.eval()
-                test = evaluate.neg_elbo(net, test_x, cfg.data.binarize)
-                net.train()
-                row.update({f"test_{k}": v for k, v in test.items()})
+                row = _epoch(net, optimizer, step, train_x, cfg, epoch, device, rank, world)
+                row.update(amp=amp or "off", compile=compile)
+                if rank == 0:
+                    net.eval()
+                    test = evaluate.neg_elbo(net, test_x, cfg.data.binarize)
+                    net.train()
+                    row.update({f"test_{k}": v for k, v in test.items()})
+                row = _from_rank0(row, world)
                 _check_finite(row, epoch, out, metrics)
                 metrics.append(row)
-                checkpoint.save_state(out, net, optimizer, epoch, metrics)
-                log(f"epoch {epoch}/{cfg.train.epochs}  train -ELBO {row['train_neg_elbo']:.2f}  "
-                    f"test -ELBO {row['test_neg_elbo']:.2f}  (recon {row['test_recon']:.2f} + KL "
-                    f"{row['test_kl']:.2f})  {row['seconds']:.1f} s  {row['samples_per_s']:,.0f} samples/s")
+                if rank == 0:
+                    checkpoint.save_state(out, net, optimizer, epoch, metrics)
+                    log(f"epoch {epoch}/{cfg.train.epochs}  train -ELBO {row['train_neg_elbo']:.2f}  "
+                        f"test -ELBO {row['test_neg_elbo']:.2f}  (recon {row['test_recon']:.2f} + KL "
+                        f"{row['test_kl']:.2f})  {row['seconds']:.1f} s  {row['samples_per_s']:,.0f} samples/s")
     except BaseException:
-        if created and not (out / checkpoint.STATE).exists():
+        if rank == 0 and created and not (out / checkpoint.STATE).exists():
             shutil.rmtree(out, ignore_errors=True)      # nothing worth keeping: leave no half-made run
         raise
+    finally:
+        if world > 1:
+            torch.distributed.destroy_process_group()
     return out
 
 
-def _autograd_step(net, x, eps):
-    net.zero_grad(set_to_none=True)        # fused.loss_and_grad overwrites the gradients instead
-    loss = net.loss(x, eps)
-    loss.total.backward()
-    return loss
+# -- several processes (torchrun) ----------------------------------------------------------------------------
+
+def _ranks(device: torch.device) -> tuple[int, int]:
+    """(rank, world size): (0, 1) in one process; under torchrun, joins the process group."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return torch.distributed.get_rank(), world
+
+
+def _rank_device(device: torch.device, world: int) -> torch.device:
+    """One GPU per process: cuda:LOCAL_RANK."""
+    if world > 1 and device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    return device
+
+
+def _barrier(world: int) -> None:
+    if world > 1:
+        torch.distributed.barrier()
+
+
+def _sum_over_ranks(t: torch.Tensor, world: int) -> torch.Tensor:
+    if world > 1:
+        t = t.clone()
+        torch.distributed.all_reduce(t)
+    return t
+
+
+def _from_rank0(row: dict, world: int) -> dict:
+    """Rank 0's metrics row (it alone evaluates on the test set), handed to every rank."""
+    if world > 1:
+        box = [row]
+        torch.distributed.broadcast_object_list(box, src=0)
+        row = box[0]
+    return row
+
+
+def _amp_dtype(amp: str | None, device: torch.device) -> torch.dtype | None:
+    if amp is None:
+        return None
+    dtypes = {"bf16": torch.bfloat16, "fp16": torch.float16}
+    if amp not in dtypes:
+        raise ConfigError(f"unknown --amp {amp!r}: use bf16 or fp16")
+    if amp == "fp16" and device.type != "cuda":
+        raise ConfigError("--amp fp16 needs a CUDA GPU; on this device use --amp bf16")
+    return dtypes[amp]
+
+
+def _make_step(net, optimizer, world: int, device: torch.device, amp: torch.dtype | None, compiled: bool):
+    """step(x, eps, weight) -> Loss: loss, gradients and one optimizer step for this rank's slice of a batch.
+
+    The slice's loss is weighted by its share of the batch (`weight` = 1 in one process), so that DDP's
+    average over ranks is the gradient of the whole batch's mean loss.
+    """
+    if world == 1 and amp is None and not compiled and fused.supports(net):
+        def fused_step(x, eps, weight):
+            loss = fused.loss_and_grad(net, x, eps)
+            optimizer.step()
+            return loss
+        return fused_step
+    module = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
+    if compiled:
+        module = torch.compile(module)
+    scaler = torch.amp.GradScaler(device.type) if amp == torch.float16 else None
+
+    def step(x, eps, weight):
+        optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
+            loss = module(x, eps)
+        total = loss.total.float() * weight
+        if scaler is None:
+            total.backward()
+            optimizer.step()
+        else:
+            scaler.scale(total).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        return loss
+    return step
 
 
 def _check_finite(row: dict, epoch: int, out: Path, metrics: list[dict]) -> None:
@@ -156,7 +259,8 @@ def _check_finite(row: dict, epoch: int, out: Path, metrics: list[dict]) -> None
                                f"{kept}; lower the learning rate (--lr) or check the data")
 
 
-def _epoch(net, optimizer, step, train_x: torch.Tensor, cfg: RunConfig, epoch: int, device: torch.device) -> dict:
+def _epoch(net, optimizer, step, train_x: torch.Tensor, cfg: RunConfig, epoch: int, device: torch.device,
+           rank: int = 0, world: int = 1) -> dict:
     """One pass over the training set in shuffled batches; returns the epoch's metrics row."""
     n, bs, d = len(train_x), cfg.train.batch_size, cfg.model.latent_dim
     for group in optimizer.param_groups:
@@ -167,24 +271,25 @@ def _epoch(net, optimizer, step, train_x: torch.Tensor, cfg: RunConfig, epoch: i
     net.train()
     t0 = time.perf_counter()
     steps = math.ceil(n / bs)
-    bar = tqdm(total=steps, desc=f"epoch {epoch}", leave=False, disable=None, file=sys.stderr)
+    bar = tqdm(total=steps, desc=f"epoch {epoch}", leave=False, disable=None if rank == 0 else True,
+               file=sys.stderr)
     for i in range(steps):
         idx = order[i * bs:(i + 1) * bs]
         x = datasets.to_float(train_x[idx], cfg.data.binarize, g)
         eps = torch.randn(len(idx), d, generator=g, device=device)
-        loss = step(net, x, eps)
-        optimizer.step()
-        sums += torch.stack([loss.total.detach(), loss.recon.detach(), loss.kl.detach()]).double() * len(idx)
+        lo, hi = rank * len(idx) // world, (rank + 1) * len(idx) // world      # this rank's slice
+        loss = step(x[lo:hi], eps[lo:hi], (hi - lo) * world / len(idx))
+        sums += torch.stack([loss.total.detach(), loss.recon.detach(), loss.kl.detach()]).double() * (hi - lo)
         if (i + 1) % CHECK_EVERY == 0 or i + 1 == steps:
             seen = min((i + 1) * bs, n)
-            total, recon, kl = (sums / seen).tolist()
+            total, recon, kl = (_sum_over_ranks(sums, world) / seen).tolist()
             if not math.isfinite(total):
-                break   # reported by _check_finite with the epoch's row
+                break   # reported by _check_finite with the epoch's row (every rank sees the same sum)
             bar.set_postfix_str(f"loss {total:.2f} recon {recon:.2f} KL {kl:.2f} "
                                 f"{seen / (time.perf_counter() - t0):,.0f} samples/s", refresh=False)
         bar.update(1)
     bar.close()
     seconds = time.perf_counter() - t0
-    total, recon, kl = (sums / n).tolist()
+    total, recon, kl = (_sum_over_ranks(sums, world) / n).tolist()
     return {"epoch": epoch, "train_neg_elbo": total, "train_recon": recon, "train_kl": kl,
             "seconds": seconds, "samples_per_s": n / seconds, "lr": cfg.train.lr_at(epoch)}

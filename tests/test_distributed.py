@@ -1,0 +1,99 @@
+"""Several processes (torchrun, gloo on the CPU) and the machine options --amp and --compile."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from conftest import ROOT
+
+TRAIN = ["train", "--hidden", "64,32", "--latent-dim", "2", "--epochs", "2", "--device", "cpu"]
+
+
+def latentwalk(*args, torchrun: int = 0) -> subprocess.CompletedProcess:
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={torchrun}"] \
+        if torchrun else [sys.executable]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([*launcher, "-m", "latentwalk", *args], capture_output=True, text=True, cwd=ROOT,
+                          env=env, timeout=600)
+
+
+def metrics(run):
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_two_processes_train_like_one(tmp_path, small_npz):
+    # 1,800 training images in batches of 63: every batch splits 31 / 32, the last (36 images) 18 / 18
+    one = latentwalk(*TRAIN, "--data", str(small_npz), "--batch-size", "63", "--out", str(tmp_path / "one"))
+    two = latentwalk(*TRAIN, "--data", str(small_npz), "--batch-size", "63", "--out", str(tmp_path / "two"),
+                     torchrun=2)
+    assert one.returncode == 0, one.stderr[-2000:]
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert two.stdout.count("wrote ") == 1 and two.stdout.count("epoch 2/2") == 1     # rank 0 alone speaks
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == \
+        sorted(p.name for p in (tmp_path / "one").iterdir())                          # and writes
+    for a, b in zip(metrics(tmp_path / "one"), metrics(tmp_path / "two")):
+        for key in ("train_neg_elbo", "train_recon", "train_kl", "test_neg_elbo"):
+            assert b[key] == pytest.approx(a[key], rel=1e-5), key
+    w1, w2 = load_file(tmp_path / "one" / "weights.safetensors"), load_file(tmp_path / "two" / "weights.safetensors")
+    assert all(torch.allclose(w1[k], w2[k], atol=1e-4) for k in w1)
+
+
+def test_two_processes_resume_from_one_processes_checkpoint(tmp_path, small_npz):
+    run = tmp_path / "run"
+    first = latentwalk(*TRAIN, "--data", str(small_npz), "--batch-size", "64", "--epochs", "1", "--out", str(run))
+    assert first.returncode == 0, first.stderr[-2000:]
+    more = latentwalk("train", "--resume", "--out", str(run), "--epochs", "2", torchrun=2)
+    assert more.returncode == 0, more.stderr[-3000:]
+    assert [m["epoch"] for m in metrics(run)] == [1, 2]
+
+
+def test_a_batch_too_small_for_the_ranks_is_refused(tmp_path, small_npz):
+    p = latentwalk(*TRAIN, "--data", str(small_npz), "--batch-size", "1799", "--out", str(tmp_path / "r"),
+                   torchrun=2)
+    assert p.returncode != 0
+    assert "with 2 processes every batch needs at least 2 images" in p.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_bf16_autocast_on_the_cpu(tmp_path, small_npz):
+    base = latentwalk(*TRAIN, "--data", str(small_npz), "--batch-size", "64", "--out", str(tmp_path / "fp32"))
+    amp = latentwalk(*TRAIN, "--data", str(small_npz), "--batch-size", "64", "--amp", "bf16",
+                     "--out", str(tmp_path / "bf16"))
+    assert base.returncode == 0 and amp.returncode == 0, amp.stderr[-2000:]
+    a, b = metrics(tmp_path / "fp32")[-1], metrics(tmp_path / "bf16")[-1]
+    assert b["amp"] == "bf16" and a["amp"] == "off"
+    assert b["test_neg_elbo"] == pytest.approx(a["test_neg_elbo"], rel=0.02)      # bf16 keeps 8 bits of mantissa
+    assert b["test_neg_elbo"] != a["test_neg_elbo"]
+
+
+def test_fp16_without_a_gpu_is_a_one_line_error(tmp_path, small_npz):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    p = latentwalk(*TRAIN, "--data", str(small_npz), "--amp", "fp16", "--out", str(tmp_path / "r"))
+    assert p.returncode == 2 and p.stderr == "latentwalk: error: --amp fp16 needs a CUDA GPU; on this device " \
+                                             "use --amp bf16\n"
+    assert not (tmp_path / "r").exists()
+
+
+def test_compile_trains_like_the_eager_model(tmp_path, small_npz):
+    base = latentwalk(*TRAIN, "--data", str(small_npz), "--batch-size", "64", "--epochs", "1",
+                      "--out", str(tmp_path / "eager"))
+    comp = latentwalk(*TRAIN, "--data", str(small_npz), "--batch-size", "64", "--epochs", "1", "--compile",
+                      "--out", str(tmp_path / "compiled"))
+    assert base.returncode == 0 and comp.returncode == 0, comp.stderr[-2000:]
+    a, b = metrics(tmp_path / "eager")[-1], metrics(tmp_path / "compiled")[-1]
+    assert b["compile"] is True
+    assert b["train_neg_elbo"] == pytest.approx(a["train_neg_elbo"], rel=1e-4)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("options", [["--amp", "fp16"], ["--amp", "bf16"], ["--compile"]])
+def test_gpu_options(tmp_path, small_npz, options):
+    p = latentwalk(*TRAIN[:-2], "--device", "cuda", "--data", str(small_npz), *options, "--out", str(tmp_path / "r"))
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert all(m["train_neg_elbo"] < 1000 for m in metrics(tmp_path / "r"))
