@@ -36,11 +36,13 @@ def runs(tmp_path_factory, small_npz, small_run):
 def url(runs, judge):
     """A real server on a free port of 127.0.0.1, in a thread, for the module."""
     sock = listen("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(make_app(Workbench(list(runs.values()), judge, log=lambda s: None)),
-                                           log_level="warning", lifespan="off"))
+    app = make_app(Workbench(list(runs.values()), judge, log=lambda s: None), {"127.0.0.1", "localhost"})
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
+    deadline = time.time() + 30
     while not server.started:
+        assert time.time() < deadline and thread.is_alive(), "the server did not start"
         time.sleep(0.05)
     yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     server.should_exit = True
@@ -180,17 +182,27 @@ def raw(url: str, request: bytes) -> tuple[bytes, bytes]:
     return head, body
 
 
-def test_body_without_length_is_refused(url):
-    head, body = raw(url, b"POST /api/decode HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          b"Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n0\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 411") and json.loads(body)["error"]
+@pytest.mark.parametrize("length", [b"", b"Content-Length: 5\r\n"])
+def test_chunked_bodies_are_refused_unread(url, length):
+    # with both headers, HTTP parsers frame the body by Transfer-Encoding: the length would not bound it
+    head, body = raw(url, b"POST /api/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                          b"Connection: close\r\n" + length + b"Transfer-Encoding: chunked\r\n\r\n"
+                          b"5\r\n{\"a\":\r\n0\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 411") and "Transfer-Encoding" in json.loads(body)["error"]
+
+
+def test_foreign_host_names_are_refused(url):
+    # a page on another site that rebinds its DNS name to 127.0.0.1 still sends its own name as Host
+    head, body = raw(url, b"GET /api/models HTTP/1.1\r\nHost: evil.example:80\r\nConnection: close\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 421") and "evil.example" in json.loads(body)["error"]
 
 
 @pytest.mark.parametrize("path", ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/static/index.html",
                                   "/index.html", "/explorer.js/../../serve.py", "/api/models/../../../etc/passwd",
-                                  "/api/models/vae2", "/static/explorer.js", "/docs", "//etc/passwd"])
+                                  "/api/models/vae2", "/static/explorer.js", "/docs", "//etc/passwd",
+                                  "/openapi.json", "/explorer.js/", "/api/models/"])
 def test_no_path_reaches_a_file(url, path):
-    head, body = raw(url, f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    head, body = raw(url, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
     assert head.startswith(b"HTTP/1.1 404"), head
     assert json.loads(body)["error"]
 
@@ -229,12 +241,23 @@ def test_fuzzed_bodies_never_give_5xx(client, route, body):
 
 def start_cli(*args) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([sys.executable, "-m", "latentwalk", "serve", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                            stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    timer = threading.Timer(120, proc.kill)          # a server that never prints its URL fails the test
+    timer.start()
+    lines = []
     for line in proc.stdout:
+        lines.append(line)
         if line.startswith("latentwalk explorer: "):
+            timer.cancel()
             return proc, line.split()[2]
-    proc.wait(10)
-    raise AssertionError(f"no URL printed: {proc.stderr.read()[-2000:]}")
+    timer.cancel()
+    raise AssertionError(f"no URL printed: {''.join(lines)[-2000:]}")
+
+
+def stop(proc, sig) -> str:
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=20)
+    return out
 
 
 def test_command_starts_on_a_free_port_and_stops_on_ctrl_c(runs):
@@ -245,13 +268,34 @@ def test_command_starts_on_a_free_port_and_stops_on_ctrl_c(runs):
         assert page.status_code == 200 and "latentwalk explorer" in page.text
         assert httpx.get(address + "api/models", timeout=10).json()["classifier"] is False
     finally:
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 0, err
+        out = stop(proc, signal.SIGINT)
+    assert proc.returncode == 0, out
     assert out.strip().endswith("stopped")
     port = int(address.rstrip("/").rsplit(":", 1)[1])
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2)
+
+
+def test_sigterm_and_a_half_sent_request_still_stop_it(runs):
+    proc, address = start_cli(str(runs["vae2"]), "--port", "0", "--no-classifier")
+    port = int(address.rstrip("/").rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as stuck:       # a client that stalls mid-body
+        stuck.sendall(b"POST /api/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 50\r\n\r\n{")
+        time.sleep(0.3)
+        t0 = time.time()
+        out = stop(proc, signal.SIGTERM)
+    assert proc.returncode == 0 and out.strip().endswith("stopped"), out
+    assert time.time() - t0 < 10
+
+
+def test_runs_are_named_apart(runs, tmp_path):
+    import shutil
+
+    for parent in ("a", "b"):
+        shutil.copytree(runs["vae2"], tmp_path / parent / "x" / "m")
+    bench = Workbench([tmp_path / "a" / "x" / "m", tmp_path / "b" / "x" / "m", runs["ae2"]], log=lambda s: None)
+    assert list(bench.entries) == ["a/x/m", "b/x/m", "ae2"]
 
 
 def test_command_refuses_a_port_in_use_and_missing_runs(runs, tmp_path):

@@ -29,6 +29,14 @@ from .runconfig import DataConfig, RunConfig, TrainConfig
 CONFIG, WEIGHTS, STATE, METRICS = "config.json", "weights.safetensors", "train_state.safetensors", "metrics.jsonl"
 
 
+def run_file(run_dir: str | os.PathLike, name: str) -> Path:
+    """A file of a run folder. Links are refused: a run folder cannot send the tool to read elsewhere."""
+    path = Path(run_dir) / name
+    if path.is_symlink():
+        raise RunError(f"{path} is a symbolic link; a run folder must hold its own files (copy the file in)")
+    return path
+
+
 def _from_dict(cls, d, where: str):
     if not isinstance(d, dict):
         raise ConfigError(f"{where} must be a JSON object")
@@ -52,7 +60,7 @@ def save_config(run_dir: Path, cfg: RunConfig) -> None:
 def load_config(run_dir: str | os.PathLike) -> RunConfig:
     """Read and validate config.json: known keys only, right types and ranges, before anything is built."""
     run_dir = Path(run_dir)
-    path = run_dir / CONFIG
+    path = run_file(run_dir, CONFIG)
     if not run_dir.is_dir():
         raise RunError(f"{run_dir}: no such run folder; train one with `latentwalk train --out {run_dir}`")
     if not path.is_file():
@@ -98,8 +106,9 @@ def load(run_dir: str | os.PathLike, device: str | torch.device = "cpu") -> Auto
     run_dir = Path(run_dir)
     cfg = load_config(run_dir)
     model = build(cfg.model)
-    tensors, _ = _read_tensors(run_dir / WEIGHTS)
-    _load_params(model, tensors, run_dir / WEIGHTS)
+    path = run_file(run_dir, WEIGHTS)
+    tensors, _ = _read_tensors(path)
+    _load_params(model, tensors, path)
     return model.to(device).eval()
 
 
@@ -110,16 +119,20 @@ def save_state(run_dir: Path, model: AutoEncoder, optimizer: torch.optim.Optimiz
     opt = {f"optimizer.{i}.{k}": v.detach().cpu().contiguous()
            for i, s in optimizer.state_dict()["state"].items() for k, v in s.items()}
     meta = {"epoch": str(epoch)}
-    with atomic.atomic_path(run_dir / STATE) as tmp:
-        save_file({**{f"model.{k}": v for k, v in params.items()}, **opt}, tmp, metadata=meta)
-    with atomic.atomic_path(run_dir / WEIGHTS) as tmp:
-        save_file(params, tmp, metadata=meta)
-    atomic.write_text(run_dir / METRICS, "".join(json.dumps(m) + "\n" for m in metrics))
+    try:
+        with atomic.atomic_path(run_dir / STATE) as tmp:
+            save_file({**{f"model.{k}": v for k, v in params.items()}, **opt}, tmp, metadata=meta)
+        with atomic.atomic_path(run_dir / WEIGHTS) as tmp:
+            save_file(params, tmp, metadata=meta)
+        atomic.write_text(run_dir / METRICS, "".join(json.dumps(m) + "\n" for m in metrics))
+    except OSError as e:       # a full disk, a lost mount: the files already there are whole (atomic writes)
+        raise RunError(f"{run_dir}: could not write the checkpoint of epoch {epoch} ({e.strerror or e}); the "
+                       f"previous checkpoint is intact: fix the cause, then continue with --resume") from None
 
 
 def restore_state(run_dir: Path, model: AutoEncoder, optimizer: torch.optim.Optimizer) -> tuple[int, list[dict]]:
     """Load train_state into model and optimizer; return the last finished epoch and its metrics rows."""
-    path = run_dir / STATE
+    path = run_file(run_dir, STATE)
     tensors, epoch = _read_tensors(path)
     _load_params(model, {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, path)
     device = next(model.parameters()).device
@@ -138,7 +151,7 @@ def restore_state(run_dir: Path, model: AutoEncoder, optimizer: torch.optim.Opti
 
 def read_metrics(run_dir: str | os.PathLike, upto: int | None = None) -> list[dict]:
     """The metrics rows of finished epochs (those after `upto` belong to an interrupted checkpoint)."""
-    path = Path(run_dir) / METRICS
+    path = run_file(run_dir, METRICS)
     if not path.exists():
         return []
     rows = []

@@ -19,6 +19,7 @@ from torch.nn import functional as F
 from . import atomic, datasets
 
 FILE = "mnist-classifier-v2.safetensors"
+IMAGE_SHAPE = (1, 28, 28)     # what it was trained on: its verdicts mean something for images of this shape
 SEED = 0
 EPOCHS = 3
 

@@ -20,6 +20,7 @@ examples:
   latentwalk train --resume --out runs/vae2 --epochs 30      # continue, or train longer
   torchrun --standalone --nproc_per_node 4 -m latentwalk train --out runs/vae2 --device cuda   # 4 GPUs
   latentwalk evaluate runs/vae2 --k 5000 --json
+  latentwalk convert photos/ data/photos64 --rgb --size 64   # once; then train --data data/photos64 --arch conv
   latentwalk grid runs/vae2 --size 20 --extent -3 3
   latentwalk spiral runs/vae2 --gif
   latentwalk sphere-walk runs/vae10 --loops 20
@@ -85,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     t.add_argument("--amp", choices=["bf16", "fp16"], help="mixed precision (autocast); fp16 needs a GPU")
     t.add_argument("--compile", action="store_true", help="train through torch.compile")
+
+    v = sub.add_parser("convert", help="convert an image folder or .npz once into a folder read from disk")
+    v.add_argument("source", type=Path, help="an image folder (one subfolder per label) or an .npz file")
+    v.add_argument("out", type=Path, help="the folder to write; then train with --data OUT")
+    colour = v.add_mutually_exclusive_group()
+    colour.add_argument("--greyscale", dest="greyscale", action="store_true", default=None, help="convert to grey")
+    colour.add_argument("--rgb", dest="greyscale", action="store_false", help="convert to RGB")
+    v.add_argument("--size", type=_size, help="resize images, e.g. 64 or 64x64")
 
     e = sub.add_parser("evaluate", help="test -ELBO, importance-weighted NLL, KL per dimension, active units")
     e.add_argument("run", type=Path)
@@ -180,6 +189,17 @@ def _train(args) -> None:
         print(f"wrote {args.out}")
 
 
+def _convert(args) -> None:
+    from .mapped import convert, load
+
+    out = convert(args.source, args.out, args.greyscale, args.size)
+    counts = {split: len(load(out, split)[0]) for split in ("train", "test")}
+    c, h, w = load(out, "train")[0].shape[1:]
+    size = sum(f.stat().st_size for f in out.iterdir())
+    print(f"wrote {out}: {counts['train']:,} train + {counts['test']:,} test images of {c}x{h}x{w} "
+          f"({size / 1e6:,.1f} MB)")
+
+
 def _evaluate(args) -> None:
     from . import checkpoint
     from .evaluate import evaluate
@@ -264,7 +284,7 @@ def _serve(args) -> None:
     serve(args.runs, args.host, args.port, judge, log=lambda s: print(s, flush=True))
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "demo": _demo, "serve": _serve,
+COMMANDS = {"train": _train, "convert": _convert, "evaluate": _evaluate, "demo": _demo, "serve": _serve,
             **{c: _figures for c in ("summary", "grid", "scatter", "samples", "traverse", "spiral", "sphere-walk",
                                     "interpolate", "geometry", "compare")}}
 
@@ -275,6 +295,10 @@ def main(argv: list[str] | None = None) -> None:
         COMMANDS[args.command](args)
     except LatentwalkError as e:
         sys.stderr.write(f"latentwalk: error: {e}\n")
+        sys.exit(2)
+    except OSError as e:       # a full disk, a folder we may not write: what the system said, on one line
+        where = f" ({e.filename})" if e.filename else ""
+        sys.stderr.write(f"latentwalk: error: {e.strerror or e}{where}\n")
         sys.exit(2)
     except KeyboardInterrupt:
         sys.stderr.write("latentwalk: interrupted\n")

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from . import atomic
+from . import atomic, mapped
 from .errors import DataError
 
 SPLITS = ("train", "test")
@@ -261,9 +261,8 @@ def _load_npz(path: Path, split: str):
     return _pick_split(x, y, split) if whole else (x, y)
 
 
-def _load_folder(path: Path, split: str, greyscale: bool | None):
-    from PIL import Image, UnidentifiedImageError
-
+def folder_files(path: Path, split: str) -> tuple[list[Path], np.ndarray | None]:
+    """The image files of one split of a folder, and their labels (one subfolder per label), in a fixed order."""
     if (path / "train").is_dir() and (path / "test").is_dir():
         path, whole = path / split, False
     else:
@@ -278,6 +277,20 @@ def _load_folder(path: Path, split: str, greyscale: bool | None):
                 labels.append(label)
     if not files:
         raise DataError(f"{path}: no images ({', '.join(sorted(_IMAGE_SUFFIXES))}) found")
+    y = np.asarray(labels, dtype=np.int64) if groups[0][0] is not None else None
+    if whole:
+        if len(files) < 2:
+            raise DataError(f"need at least 2 images to hold out a test split, found {len(files)}")
+        keep = _held_out(len(files))
+        keep = keep if split == "test" else ~keep
+        files, y = [f for f, k in zip(files, keep) if k], (y[keep] if y is not None else None)
+    return files, y
+
+
+def read_images(files: list[Path], greyscale: bool | None, where: str) -> np.ndarray:
+    """Decode image files into one uint8 (n, C, H, W) array (they must agree in size and colour)."""
+    from PIL import Image, UnidentifiedImageError
+
     mode = "L" if greyscale else "RGB"
     arrays = []
     for f in files:
@@ -289,16 +302,20 @@ def _load_folder(path: Path, split: str, greyscale: bool | None):
             raise DataError(f"{f}: not a readable image ({e})") from None
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
-        raise DataError(f"{path}: images differ in size or colour ({len(shapes)} kinds); pass a size (--size) "
+        raise DataError(f"{where}: images differ in size or colour ({len(shapes)} kinds); pass a size (--size) "
                         f"and --greyscale or --rgb")
-    x = _as_nchw_uint8(np.stack(arrays), str(path))
-    y = np.asarray(labels, dtype=np.int64) if groups[0][0] is not None else None
-    return _pick_split(x, y, split) if whole else (x, y)
+    return _as_nchw_uint8(np.stack(arrays), where)
+
+
+def _load_folder(path: Path, split: str, greyscale: bool | None):
+    files, labels = folder_files(path, split)
+    return read_images(files, greyscale, str(path)), labels
 
 
 # --------------------------------------------------------------------------- transforms and the public loader
 
-def _transform(x: torch.Tensor, greyscale: bool | None, size: tuple[int, int] | None) -> torch.Tensor:
+def transform(x: torch.Tensor, greyscale: bool | None, size: tuple[int, int] | None) -> torch.Tensor:
+    """Convert colour (greyscale True/False) and resize uint8 images (n, C, H, W); None keeps them as they are."""
     if greyscale is True and x.shape[1] != 1:
         weights = torch.tensor([0.299, 0.587, 0.114], dtype=torch.float32)[: x.shape[1]].view(1, -1, 1, 1)
         x = (x[:, :3].float() * weights).sum(1, keepdim=True).round().clamp(0, 255).to(torch.uint8)
@@ -336,6 +353,13 @@ def load(name_or_path: str | os.PathLike, split: str = "train", *, greyscale: bo
         images, labels = _load_named(key, split, None if directory is None else str(directory))
     else:
         path = Path(name_or_path)
+        if path.is_dir() and mapped.is_mapped(path):
+            images, labels = mapped.load(path, split)
+            c, h, w = images.shape[1:]
+            if (greyscale is True and c != 1) or (greyscale is False and c != 3) or (size and size != (h, w)):
+                raise DataError(f"{path} holds {c}x{h}x{w} images, converted once: convert the source again "
+                                f"with the colour and size you want")
+            return images, labels
         if path.suffix == ".npz" and path.is_file():
             x, y = _load_npz(path, split)
         elif path.is_dir():
@@ -343,12 +367,18 @@ def load(name_or_path: str | os.PathLike, split: str = "train", *, greyscale: bo
         else:
             _named(key)   # raises: unknown name
         images, labels = torch.from_numpy(x), (torch.from_numpy(y) if y is not None else None)
-    return _transform(images, greyscale, size), labels
+    return transform(images, greyscale, size), labels
 
 
 def fingerprint(images: torch.Tensor) -> str:
-    """A short content hash of a data set, recorded in each run so a changed data set is noticed."""
-    return hashlib.blake2b(images.contiguous().numpy().tobytes(), digest_size=16).hexdigest()
+    """A short content hash of a data set, recorded in each run so a changed data set is noticed.
+
+    Hashed a chunk at a time, so a data set read from disk (mapped.MappedImages) is never all in memory.
+    """
+    h = hashlib.blake2b(digest_size=16)
+    for i in range(0, len(images), 8192):
+        h.update(images[i:i + 8192].contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def to_float(batch: torch.Tensor, binarize: bool = False, generator: torch.Generator | None = None) -> torch.Tensor:

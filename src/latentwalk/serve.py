@@ -13,6 +13,7 @@ request at a time: torch already uses every core for each, and a second team of 
 """
 
 import json
+import signal
 import socket
 from importlib import resources
 from typing import Annotated
@@ -25,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from .errors import ConfigError, LatentwalkError
-from .workbench import MAX_BATCH, MAX_DIM, MAX_STEPS, UnknownModel, Workbench
+from .workbench import MAX_BATCH, MAX_DIM, MAX_LOOPS, MAX_STEPS, UnknownModel, Workbench
 
 MAX_BODY = 8 << 20        # bytes of JSON a request may send (1024 points of a 500-D model fit)
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
@@ -37,20 +38,35 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-class BodyLimit:
-    """ASGI middleware: refuse a body over `limit` bytes (413) or without a Content-Length (411) unread."""
+def _host(headers: dict[bytes, bytes]) -> str:
+    """The Host header without its port: "127.0.0.1:8765" -> "127.0.0.1", "[::1]:8765" -> "[::1]"."""
+    value = headers.get(b"host", b"").decode("latin-1")
+    return value.rsplit(":", 1)[0] if ":" in value and not value.endswith("]") else value
 
-    def __init__(self, app, limit: int = MAX_BODY):
-        self.app, self.limit = app, limit
+
+class Guard:
+    """ASGI middleware, before anything reads a request: the Host must be one this server answers to (a web
+    page elsewhere cannot reach it through DNS rebinding), and a body needs a Content-Length within `limit`
+    and no Transfer-Encoding (whose framing would overrule the length), or it is refused unread."""
+
+    def __init__(self, app, hosts: set[str] | None, limit: int = MAX_BODY):
+        self.app, self.hosts, self.limit = app, hosts, limit
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
-            length = dict(scope["headers"]).get(b"content-length", b"")
-            if not length.isdigit():
-                return await _error(411, "send the JSON body with a Content-Length")(scope, receive, send)
-            if int(length) > self.limit:
-                return await _error(413, f"request body over {self.limit} bytes: send fewer points")(
-                    scope, receive, send)
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            host = _host(headers)
+            refusal = None
+            if self.hosts is not None and host not in self.hosts:
+                refusal = 421, f"this server answers to {', '.join(sorted(self.hosts))}, not {host!r}"
+            elif scope["method"] in ("POST", "PUT", "PATCH"):
+                length = headers.get(b"content-length", b"")
+                if b"transfer-encoding" in headers or not length.isdigit():
+                    refusal = 411, "send the JSON body with a Content-Length (and no Transfer-Encoding)"
+                elif int(length) > self.limit:
+                    refusal = 413, f"request body over {self.limit} bytes: send fewer points"
+            if refusal:
+                return await _error(*refusal)(scope, receive, send)
         await self.app(scope, receive, send)
 
 
@@ -82,7 +98,7 @@ class Interpolate(Body):
 class SphereWalk(Body):
     model: Name
     steps: Steps = 300
-    loops: Annotated[int, Field(ge=1, le=100)] = 10
+    loops: Annotated[int, Field(ge=1, le=MAX_LOOPS)] = 10
 
 
 def _describe_validation(exc) -> str:
@@ -98,13 +114,14 @@ def _describe_validation(exc) -> str:
     return f"{where}: {first.get('msg', 'invalid')}{more}"
 
 
-def make_app(bench: Workbench):
-    """The ASGI app: the page and the JSON API over one workbench."""
+def make_app(bench: Workbench, hosts: set[str] | None = None):
+    """The ASGI app: the page and the JSON API over one workbench, answering to `hosts` (None: any)."""
     files = resources.files("latentwalk") / "static"
     assets = {route: ((files / name).read_bytes(), kind) for route, (name, kind) in ASSETS.items()}
     models = json.dumps(bench.describe()).encode()
 
-    app = FastAPI(title="latentwalk explorer", docs_url=None, redoc_url=None)
+    app = FastAPI(title="latentwalk explorer", docs_url=None, redoc_url=None, openapi_url=None,
+                  redirect_slashes=False)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, exc):
@@ -145,7 +162,7 @@ def make_app(bench: Workbench):
     async def sphere_walk(req: SphereWalk):
         return bench.sphere_walk(req.model, req.steps, req.loops)
 
-    return BodyLimit(app)
+    return Guard(app, hosts)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -166,20 +183,32 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
 def serve(runs, host: str = "127.0.0.1", port: int = 8765, judge=None, log=print) -> None:
-    """Load the runs, listen, print the URL and serve until Ctrl-C (or SIGTERM)."""
-    app = make_app(Workbench(runs, judge, log=log))
+    """Load the runs, listen, print the URL and serve until Ctrl-C or SIGTERM (both stop it cleanly)."""
     sock = listen(host, port)
-    bound_host, bound_port = sock.getsockname()[:2]
-    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        log(f"warning: listening on {host}: anyone who can reach this machine can use the explorer")
-    log(f"latentwalk explorer: http://{shown}:{bound_port}/  (Ctrl-C stops it)")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
     try:
-        server.run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
+        bench = Workbench(runs, judge, log=log)
+        bound_host, bound_port = sock.getsockname()[:2]
+        shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+        loopback = host in ("127.0.0.1", "localhost", "::1")
+        hosts = {"127.0.0.1", "localhost", "[::1]"} if loopback else None
+        if not loopback:
+            log(f"warning: listening on {host}: anyone who can reach this machine can use the explorer")
+        app = make_app(bench, hosts)
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                               timeout_graceful_shutdown=2))
+        previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)   # uvicorn hands SIGTERM on after its shutdown
+        try:
+            log(f"latentwalk explorer: http://{shown}:{bound_port}/  (Ctrl-C stops it)")
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     finally:
         sock.close()
     log("stopped")

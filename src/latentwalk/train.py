@@ -92,6 +92,8 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
     out = Path(out)
     if resume:
         cfg = checkpoint.load_config(out)
+        if (out / checkpoint.WEIGHTS).exists():
+            checkpoint.load(out)           # a damaged weights file stops the run here, before it is replaced
         if epochs is not None:
             cfg = replace(cfg, train=replace(cfg.train, epochs=epochs))
     else:
@@ -275,7 +277,7 @@ def _epoch(net, optimizer, step, train_x: torch.Tensor, cfg: RunConfig, epoch: i
                file=sys.stderr)
     for i in range(steps):
         idx = order[i * bs:(i + 1) * bs]
-        x = datasets.to_float(train_x[idx], cfg.data.binarize, g)
+        x = datasets.to_float(train_x[idx].to(device), cfg.data.binarize, g)
         eps = torch.randn(len(idx), d, generator=g, device=device)
         lo, hi = rank * len(idx) // world, (rank + 1) * len(idx) // world      # this rank's slice
         loss = step(x[lo:hi], eps[lo:hi], (hi - lo) * world / len(idx))

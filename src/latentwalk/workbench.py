@@ -30,6 +30,7 @@ from .models import AutoEncoder
 MAX_BATCH = 1024
 MAX_DIM = 4096
 MAX_STEPS = 1000
+MAX_LOOPS = 100
 Z_LIMIT = 1000.0
 MAX_BYTES = 1 << 24
 SCATTER = 2000            # encoded test images drawn on the latent plane
@@ -59,9 +60,18 @@ class Entry:
 
 
 def _names(runs: list[Path]) -> list[str]:
-    """Each run's folder name; `parent/name` where two runs share a name."""
-    names = [r.name or str(r) for r in runs]
-    return [f"{r.parent.name}/{r.name}" if names.count(n) > 1 else n for r, n in zip(runs, names)]
+    """Each run's folder name, with as many parent folders as it takes to tell it from the others."""
+    parts = [r.resolve().parts for r in runs]
+    if len(set(parts)) < len(parts):
+        raise ConfigError("the same run folder is given twice")
+    names = []
+    for i, p in enumerate(parts):
+        for depth in range(1, len(p) + 1):
+            name = "/".join(p[-depth:])
+            if all("/".join(q[-depth:]) != name for j, q in enumerate(parts) if j != i):
+                break
+        names.append(name)
+    return names
 
 
 def _gallery(labels: torch.Tensor | None, n: int) -> np.ndarray:
@@ -84,9 +94,10 @@ def describe(name: str, run: Path, model: AutoEncoder) -> dict:
     pick = _gallery(labels, len(images))
     cfg = model.config
     metrics = checkpoint.read_metrics(run)
+    fingerprint = checkpoint.load_config(run).data.fingerprint
     return {
         "name": name, "kind": cfg.kind, "latent_dim": cfg.latent_dim, "image_shape": list(cfg.image_shape),
-        "hidden": list(cfg.hidden), "arch": cfg.arch, "epochs": len(metrics),
+        "hidden": list(cfg.hidden), "arch": cfg.arch, "epochs": len(metrics), "data": fingerprint,
         "test_neg_elbo": metrics[-1].get("test_neg_elbo") if metrics else None,
         "plane": plane, "extent": round(extent, 2),
         "weights": {"name": "KL" if logvar is not None else "variance",
@@ -142,7 +153,8 @@ class Workbench:
 
     def _walk(self, model: AutoEncoder, path: np.ndarray, scores: bool) -> dict:
         self._bounded(model, len(path))
-        w = explore.walk(model, path, self.judge if scores else None)
+        judged = scores and model.config.image_shape == classifier.IMAGE_SHAPE
+        w = explore.walk(model, path, self.judge if judged else None)
         out = {"images": images_payload(w.images), "norm": _floats(w.scores["norm"])}
         if "confidence" in w.scores:
             out.update(digit=w.scores["digit"].tolist(), confidence=_floats(w.scores["confidence"]))
@@ -172,7 +184,7 @@ class Workbench:
         d = model.latent_dim
         require(d >= 2, f"a sphere walk needs d >= 2; {name} has z = {d}")
         require(is_int(steps) and 2 <= steps <= MAX_STEPS, f"steps must be an integer in 2..{MAX_STEPS}")
-        require(is_int(loops) and 1 <= loops <= 100, "loops must be an integer in 1..100")
+        require(is_int(loops) and 1 <= loops <= MAX_LOOPS, f"loops must be an integer in 1..{MAX_LOOPS}")
         path = paths.sphere_walk(d, steps, loops)
         return {"sqrt_d": float(np.sqrt(d)), "coords": _floats(path[:, :4]), **self._walk(model, path, True)}
 

@@ -11,8 +11,7 @@ const PLANE = 340, DECODED = 140, STRIP_COLUMNS = 11;
 const state = {
   models: [], byName: {}, classifier: false, shown: [], tab: "plane",
   path: [], pointer: null, grid: false,
-  a: 0, b: -1, picking: "a", prior: null, priorSeed: 0, interp: {},
-  sphere: {}, sphereTimer: null, dims: {},
+  a: 0, b: -1, picking: "a", prior: null, priorSeed: 0, sphereTimer: null, playing: false,
 };
 let busy = 0;
 
@@ -156,6 +155,7 @@ function rebuild() {
   stopSphere();
   buildPlane(); buildGallery(); buildInterp(); buildDims(); buildSphere();
   showTab(state.tab);
+  if (state.pointer) moveTo(state.pointer);
 }
 function showTab(name) {
   state.tab = name;
@@ -267,7 +267,7 @@ function addPathPoint(point) {
   for (const p of planePanels()) drawPlane(p);
 }
 function updatePathControls() {
-  $("#play-path").disabled = state.path.length < 2;
+  $("#play-path").disabled = state.path.length < 2 || state.playing;
   $("#path-info").textContent = state.path.length ? `${state.path.length} path point(s)` : "click the plane to add path points";
 }
 // The clicked polyline, resampled to `frames` points evenly spaced along its length.
@@ -283,20 +283,26 @@ function resample(points, frames) {
   return out;
 }
 async function playPath() {
-  const frames = resample(state.path, 90), panels = planePanels();
-  const results = await Promise.all(panels.map((p) =>
-    api("/api/decode", { model: p.model.name, z: frames.map((f) => toLatent(p.model, ...f)), scores: state.classifier })));
-  const images = results.map((r) => unpack(r.images));
-  for (let f = 0; f < frames.length; f++) {
-    state.pointer = frames[f];
-    panels.forEach((p, k) => {
-      drawPlane(p); paint(p.decoded, images[k], f);
-      p.caption.textContent = `path frame ${f + 1} / ${frames.length} · |z| = ${fmt(results[k].norm[f])} ${verdict(results[k], f)}`;
-    });
-    $("#path-info").textContent = `playing: frame ${f + 1} / ${frames.length}`;
-    await new Promise((r) => setTimeout(r, 33));
-  }
+  state.playing = true;
   updatePathControls();
+  try {
+    const frames = resample(state.path, 90), panels = planePanels();
+    const results = await Promise.all(panels.map((p) =>
+      api("/api/decode", { model: p.model.name, z: frames.map((f) => toLatent(p.model, ...f)), scores: state.classifier })));
+    const images = results.map((r) => unpack(r.images));
+    for (let f = 0; f < frames.length && panels[0].isConnected; f++) {   // stops if the panels are rebuilt
+      state.pointer = frames[f];
+      panels.forEach((p, k) => {
+        drawPlane(p); paint(p.decoded, images[k], f);
+        p.caption.textContent = `path frame ${f + 1} / ${frames.length} · |z| = ${fmt(results[k].norm[f])} ${verdict(results[k], f)}`;
+      });
+      $("#path-info").textContent = `playing: frame ${f + 1} / ${frames.length}`;
+      await new Promise((r) => setTimeout(r, 33));
+    }
+  } finally {
+    state.playing = false;
+    updatePathControls();
+  }
 }
 async function loadGrids() {
   const n = 20;
@@ -336,8 +342,10 @@ function markGallery() {
     c.classList.toggle("a", !state.prior && k === state.a);
     c.classList.toggle("b", !state.prior && k === state.b);
   });
-  $("#endpoints-info").textContent = state.prior ? `prior samples on the √d shell (seed ${state.priorSeed})` :
-    `A = test image ${state.a + 1}, B = test image ${state.b + 1} (click to pick ${state.picking.toUpperCase()} next)`;
+  const mixed = new Set(shownModels().map((m) => m.data)).size > 1 ?
+    " · the models shown were trained on different data: each walks between its own test images A and B" : "";
+  $("#endpoints-info").textContent = (state.prior ? `prior samples on the √d shell (seed ${state.priorSeed})` :
+    `A = test image ${state.a + 1}, B = test image ${state.b + 1} (click to pick ${state.picking.toUpperCase()} next)`) + mixed;
 }
 // Seeded normal draws (mulberry32 + Box-Muller), rescaled onto the sqrt(d) shell.
 function priorPoint(d, seed) {
@@ -411,7 +419,6 @@ function showT() {
 
 // ---------------------------------------------------------------- one slider per dimension
 
-function dimsPanels() { return Array.from(document.querySelectorAll("#dims-panels .panel")); }
 function buildDims(fromZero = false) {
   $("#dims-panels").replaceChildren(...shownModels().map((m) => {
     const base = fromZero ? new Array(m.latent_dim).fill(0) : endpoints(m)[0].slice();
@@ -441,7 +448,12 @@ function buildDims(fromZero = false) {
 
 function spherePanels() { return Array.from(document.querySelectorAll("#sphere-panels .panel")); }
 function buildSphere() {
-  $("#sphere-panels").replaceChildren(...shownModels().filter((m) => m.latent_dim >= 2).map((m) => {
+  const walkers = shownModels().filter((m) => m.latent_dim >= 2);
+  if (!walkers.length) {
+    $("#sphere-panels").replaceChildren(el("p", { class: "help", text: "A sphere walk needs d ≥ 2: show such a model." }));
+    return;
+  }
+  $("#sphere-panels").replaceChildren(...walkers.map((m) => {
     const decoded = el("canvas", { class: "decoded", width: DECODED, height: DECODED });
     const caption = el("div", { class: "caption" });
     const norm = el("canvas", { class: "chart", width: 300, height: 140 });
