@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/train_speed.py
 	$(BIN)/python benchmarks/render_speed.py
 	$(BIN)/python benchmarks/serve_latency.py
+	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/quality.py
 
 clean:
