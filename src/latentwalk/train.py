@@ -134,6 +134,8 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
     _barrier(world)                        # every rank has read the folder before rank 0 writes to it
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
+        for stale in out.glob(".*.tmp*"):        # half-written by a process killed mid-write (atomic.py)
+            stale.unlink()
         checkpoint.save_config(out, cfg)
     train_x = train_x.to(device)
     step = _make_step(net, optimizer, world, device, amp_dtype, compile)
