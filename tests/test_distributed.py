@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -41,6 +42,26 @@ def test_two_processes_train_like_one(tmp_path, small_npz):
             assert b[key] == pytest.approx(a[key], rel=1e-5), key
     w1, w2 = load_file(tmp_path / "one" / "weights.safetensors"), load_file(tmp_path / "two" / "weights.safetensors")
     assert all(torch.allclose(w1[k], w2[k], atol=1e-4) for k in w1)
+
+
+def test_two_nodes_meet_through_a_rendezvous(tmp_path, small_npz):
+    """Two torchrun launchers, as on two machines (here both on 127.0.0.1), one process each, c10d rendezvous."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = [*TRAIN, "--data", str(small_npz), "--batch-size", "64", "--out", str(tmp_path / "two")]
+    launch = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc_per_node", "1",
+              "--rdzv-backend", "c10d", "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "test",
+              "-m", "latentwalk", *args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    nodes = [subprocess.Popen(launch, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+             for _ in range(2)]
+    outputs = [n.communicate(timeout=600) for n in nodes]
+    assert [n.returncode for n in nodes] == [0, 0], outputs[0][1][-2000:] + outputs[1][1][-2000:]
+    one = latentwalk(*TRAIN, "--data", str(small_npz), "--batch-size", "64", "--out", str(tmp_path / "one"))
+    assert one.returncode == 0
+    assert [m["train_neg_elbo"] for m in metrics(tmp_path / "two")] == \
+        pytest.approx([m["train_neg_elbo"] for m in metrics(tmp_path / "one")], rel=1e-5)
 
 
 def test_two_processes_resume_from_one_processes_checkpoint(tmp_path, small_npz):
