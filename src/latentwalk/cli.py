@@ -31,10 +31,15 @@ examples:
 """
 
 
+def fail(message: str) -> None:
+    """Print one line (newlines a user typed into an argument are shown as \\n) and exit with code 2."""
+    sys.stderr.write("latentwalk: error: " + str(message).replace("\r", "\\r").replace("\n", "\\n") + "\n")
+    sys.exit(2)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):   # one line, exit code 2 (argparse's own code), no usage dump
-        sys.stderr.write(f"latentwalk: error: {message} (see `{self.prog} --help`)\n")
-        sys.exit(2)
+        fail(f"{message} (see `{self.prog} --help`)")
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -294,12 +299,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         COMMANDS[args.command](args)
     except LatentwalkError as e:
-        sys.stderr.write(f"latentwalk: error: {e}\n")
-        sys.exit(2)
+        fail(str(e))
     except OSError as e:       # a full disk, a folder we may not write: what the system said, on one line
-        where = f" ({e.filename})" if e.filename else ""
-        sys.stderr.write(f"latentwalk: error: {e.strerror or e}{where}\n")
-        sys.exit(2)
+        fail(f"{e.strerror or e}" + (f" ({e.filename})" if e.filename else ""))
     except KeyboardInterrupt:
         sys.stderr.write("latentwalk: interrupted\n")
         sys.exit(130)
