@@ -69,10 +69,13 @@ function bitmap(img, k) {
   ctx.putImageData(data, 0, 0);
   return scratch;
 }
+// Paint image k into the box (x, y, w, h) of a canvas, keeping its aspect ratio (centred, black around it).
 function paint(canvas, img, k, x = 0, y = 0, w = canvas.width, h = canvas.height) {
-  const ctx = canvas.getContext("2d");
+  const ctx = canvas.getContext("2d"), scale = Math.min(w / img.w, h / img.h);
+  const dw = img.w * scale, dh = img.h * scale;
   ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(bitmap(img, k), x, y, w, h);
+  if (dw < w || dh < h) { ctx.fillStyle = "#000"; ctx.fillRect(x, y, w, h); }
+  ctx.drawImage(bitmap(img, k), x + (w - dw) / 2, y + (h - dh) / 2, dw, dh);
 }
 function fmt(v, digits = 2) { return Number(v).toFixed(digits); }
 function verdict(r, k) {
@@ -196,7 +199,7 @@ function drawPlane(panel) {
     for (const [x, y] of state.path) { ctx.beginPath(); ctx.arc(px(x), py(y), 3, 0, 2 * Math.PI); ctx.fill(); }
   }
   if (state.pointer) {
-    const [x, y] = state.pointer;
+    const [x, y] = m.plane.length > 1 ? state.pointer : [state.pointer[0], 0];   // d = 1: the z1 line
     ctx.strokeStyle = "#e8590c"; ctx.lineWidth = 2; ctx.beginPath();
     ctx.arc(px(x), py(y), 6, 0, 2 * Math.PI); ctx.stroke(); ctx.lineWidth = 1;
   }
