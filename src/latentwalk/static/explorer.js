@@ -11,7 +11,7 @@ const PLANE = 340, DECODED = 140, STRIP_COLUMNS = 11;
 const state = {
   models: [], byName: {}, classifier: false, shown: [], tab: "plane",
   path: [], pointer: null, grid: false,
-  a: 0, b: -1, picking: "a", prior: null, priorSeed: 0, sphereTimer: null, playing: false,
+  a: 0, b: -1, picking: "a", prior: null, priorSeed: 0, sphereTimer: null, sphereKey: null, playing: false,
 };
 let busy = 0;
 
@@ -451,6 +451,7 @@ function buildDims(fromZero = false) {
 
 function spherePanels() { return Array.from(document.querySelectorAll("#sphere-panels .panel")); }
 function buildSphere() {
+  state.sphereKey = null;
   const walkers = shownModels().filter((m) => m.latent_dim >= 2);
   if (!walkers.length) {
     $("#sphere-panels").replaceChildren(el("p", { class: "help", text: "A sphere walk needs d ≥ 2: show such a model." }));
@@ -469,11 +470,14 @@ function buildSphere() {
 }
 async function loadSphere() {
   const steps = Number($("#sphere-steps").value), loops = Number($("#sphere-loops").value);
+  const key = `${steps} ${loops}`;
+  if (state.sphereKey === key) { showFrame(); return; }          // walked already: only redraw
   $("#sphere-frame").max = String(steps - 1);
   await Promise.all(spherePanels().map(async (p) => {
     const r = await api("/api/sphere-walk", { model: p.model.name, steps, loops });
     p.result = { ...r, img: unpack(r.images) };
   }));
+  state.sphereKey = key;
   showFrame();
 }
 function drawCoordinatePlanes(canvas, coords, frame) {
