@@ -18,7 +18,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # ".tmp" then the real suffix, so tools that pick a format by suffix (matplotlib, ffmpeg) still can
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)  # cf. leftovers
     os.close(fd)
     tmp = Path(tmp)
     umask = os.umask(0)
@@ -31,6 +31,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def leftovers(path: str | os.PathLike) -> list[Path]:
+    """Temporary files of `path` that a process killed in the middle of a write left behind."""
+    path = Path(path)
+    return [p for p in path.parent.glob(f".{path.stem}.*.tmp{path.suffix}") if p.is_file() and not p.is_symlink()]
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

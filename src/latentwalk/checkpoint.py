@@ -120,14 +120,16 @@ def save_state(run_dir: Path, model: AutoEncoder, optimizer: torch.optim.Optimiz
            for i, s in optimizer.state_dict()["state"].items() for k, v in s.items()}
     meta = {"epoch": str(epoch)}
     try:
+        # metrics first: rows past train_state's epoch are ignored on resume, so no order of failures loses one
+        atomic.write_text(run_dir / METRICS, "".join(json.dumps(m) + "\n" for m in metrics))
         with atomic.atomic_path(run_dir / STATE) as tmp:
             save_file({**{f"model.{k}": v for k, v in params.items()}, **opt}, tmp, metadata=meta)
         with atomic.atomic_path(run_dir / WEIGHTS) as tmp:
             save_file(params, tmp, metadata=meta)
-        atomic.write_text(run_dir / METRICS, "".join(json.dumps(m) + "\n" for m in metrics))
     except OSError as e:       # a full disk, a lost mount: the files already there are whole (atomic writes)
         raise RunError(f"{run_dir}: could not write the checkpoint of epoch {epoch} ({e.strerror or e}); the "
-                       f"previous checkpoint is intact: fix the cause, then continue with --resume") from None
+                       f"files there are whole and --resume continues from the last one written: fix the cause, "
+                       f"then continue with --resume") from None
 
 
 def restore_state(run_dir: Path, model: AutoEncoder, optimizer: torch.optim.Optimizer) -> tuple[int, list[dict]]:
@@ -159,7 +161,7 @@ def read_metrics(run_dir: str | os.PathLike, upto: int | None = None) -> list[di
         try:
             row = json.loads(line)
             epoch = int(row["epoch"])
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError):
             raise RunError(f"{path}: line {n} is corrupt; delete the line or the file") from None
         if upto is None or epoch <= upto:
             rows.append(row)
@@ -172,4 +174,6 @@ def test_data(run_dir: str | os.PathLike, limit: int | None = None) -> tuple[tor
         raise ConfigError(f"--limit must be >= 1, got {limit}")
     data = load_config(run_dir).data
     images, labels = datasets.load(data.name, "test", greyscale=data.greyscale, size=data.size)
+    if limit is None:                  # data read from disk stays there (evaluation reads it in batches)
+        return images, labels
     return images[:limit], (labels[:limit] if labels is not None else None)

@@ -32,8 +32,11 @@ examples:
 
 
 def fail(message: str) -> None:
-    """Print one line (newlines a user typed into an argument are shown as \\n) and exit with code 2."""
-    sys.stderr.write("latentwalk: error: " + str(message).replace("\r", "\\r").replace("\n", "\\n") + "\n")
+    """Print one line (newlines a user typed into an argument are shown as \\n) and exit with code 2.
+
+    Under torchrun every process fails the same way; rank 0 alone says so."""
+    if os.environ.get("RANK", "0") == "0":
+        sys.stderr.write("latentwalk: error: " + str(message).replace("\r", "\\r").replace("\n", "\\n") + "\n")
     sys.exit(2)
 
 
@@ -239,11 +242,11 @@ def _figures(args) -> None:
         ae, vae = checkpoint.load(args.ae_run), checkpoint.load(args.vae_run)
         if ae.config.kind != "ae" or vae.config.kind != "vae":
             raise ConfigError("compare takes an AE run, then a VAE run")
-        out = args.out or args.vae_run / "figures"
+        out = args.out or checkpoint.run_file(args.vae_run, "figures")
         files = gallery.compare(ae, vae, out, *checkpoint.test_data(args.vae_run, 5000), judge(), args.n)
     else:
         model = checkpoint.load(args.run)
-        out = args.out or args.run / "figures"
+        out = args.out or checkpoint.run_file(args.run, "figures")    # a link there would write elsewhere
         c = args.command
         if c == "summary":
             files = gallery.model_summary(model, out)

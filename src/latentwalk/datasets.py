@@ -298,7 +298,7 @@ def read_images(files: list[Path], greyscale: bool | None, where: str) -> np.nda
             with Image.open(f) as im:
                 im = im.convert(mode if greyscale is not None else ("L" if im.mode in ("L", "1", "P") else "RGB"))
                 arrays.append(np.asarray(im))
-        except (UnidentifiedImageError, OSError) as e:
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
             raise DataError(f"{f}: not a readable image ({e})") from None
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:

@@ -55,7 +55,8 @@ class MappedImages:
                 shape, fortran, dtype = read_header(f)
                 offset = f.tell()
                 size = os.fstat(f.fileno()).st_size
-                if dtype != np.uint8 or fortran or len(shape) != 4 or size != offset + int(np.prod(shape)):
+                if dtype != np.uint8 or fortran or len(shape) != 4 or min(shape) < 0 or \
+                        size != offset + int(np.prod(shape)):
                     raise ValueError(f"expected uint8 (n, C, H, W) in C order filling the file, got {dtype} "
                                      f"{shape}, {size - offset} bytes of data")
                 self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
@@ -84,7 +85,7 @@ def load(path: str | os.PathLike, split: str) -> tuple[MappedImages, torch.Tenso
     path = Path(path)
     try:
         info = json.loads((path / INFO).read_text(encoding="utf-8"))
-        if info.get("format") != 1:
+        if not isinstance(info, dict) or info.get("format") != 1:
             raise ValueError(f"unknown format {info.get('format')!r}")
     except (OSError, ValueError) as e:
         raise DataError(f"{path / INFO}: unreadable ({e}); convert the data again") from None
@@ -134,6 +135,8 @@ def write(out: str | os.PathLike, splits: dict[str, tuple[int, Iterable]], sourc
     try:
         shapes, labelled = {}, {}
         for split, (n, chunks) in splits.items():
+            if n == 0:
+                raise DataError(f"{source}: the {split} split holds no images")
             shapes[split], labelled[split] = _write_split(tmp, split, n, chunks)
         if len(set(shapes.values())) != 1 or len(set(labelled.values())) != 1:
             raise DataError(f"the splits differ: shapes {shapes}, labels {labelled}")

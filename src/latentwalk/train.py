@@ -27,8 +27,8 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import checkpoint, datasets, evaluate, fused
-from .errors import ConfigError, RunError, TrainingDiverged
+from . import atomic, checkpoint, datasets, evaluate, fused
+from .errors import ConfigError, DataError, LatentwalkError, RunError, TrainingDiverged
 from .models import ModelConfig, build
 from .runconfig import DataConfig, RunConfig, TrainConfig
 
@@ -104,10 +104,19 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
             cfg = replace(cfg, train=replace(cfg.train, epochs=epochs))
     device = choose_device(cfg.train.device)
     amp_dtype = _amp_dtype(amp, device)
-    rank, world = _ranks(device)
-    device = _rank_device(device, world)
+    rank, world, owned = _ranks(device)
+    try:
+        return _train(out, cfg, resume, _rank_device(device, world), amp, amp_dtype, compile, rank, world, log)
+    finally:
+        if owned:
+            torch.distributed.destroy_process_group()
 
+
+def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, amp: str | None,
+           amp_dtype: torch.dtype | None, compile: bool, rank: int, world: int, log) -> Path:
     train_x, test_x = _load_data(cfg.data)
+    if len(train_x) == 0 or len(test_x) == 0:
+        raise DataError(f"{cfg.data.name}: the {'train' if len(train_x) == 0 else 'test'} split holds no images")
     fp = datasets.fingerprint(train_x)
     if resume and cfg.data.fingerprint and cfg.data.fingerprint != fp:
         raise RunError(f"the training data {cfg.data.name!r} changed since this run started (checksum mismatch); "
@@ -118,10 +127,12 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
                            f"{cfg.model.image_shape}")
         cfg = replace(cfg, model=replace(cfg.model, image_shape=tuple(train_x.shape[1:])))
     cfg = replace(cfg, data=replace(cfg.data, fingerprint=fp))
-    bs = cfg.train.batch_size
-    if world > 1 and (bs < world or 0 < len(train_x) % bs < world):
-        raise ConfigError(f"with {world} processes every batch needs at least {world} images: the batch size "
-                          f"{bs} leaves a last batch of {len(train_x) % bs}; pick another --batch-size")
+    bs, last = cfg.train.batch_size, len(train_x) % cfg.train.batch_size
+    if world > 1 and bs < world:
+        raise ConfigError(f"with {world} processes a batch needs at least {world} images; --batch-size is {bs}")
+    if world > 1 and 0 < last < world:
+        raise ConfigError(f"with {world} processes every batch needs at least {world} images: --batch-size {bs} "
+                          f"leaves a last batch of {last}; pick another batch size")
 
     torch.manual_seed(cfg.train.seed)
     net = build(cfg.model).to(device)
@@ -132,31 +143,36 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
         done, metrics = checkpoint.restore_state(out, net, optimizer)
         start = done + 1
     _barrier(world)                        # every rank has read the folder before rank 0 writes to it
-    if rank == 0:
+
+    def prepare():
         out.mkdir(parents=True, exist_ok=True)
-        for stale in out.glob(".*.tmp*"):        # half-written by a process killed mid-write (atomic.py)
-            stale.unlink()
+        for name in (checkpoint.CONFIG, checkpoint.WEIGHTS, checkpoint.STATE, checkpoint.METRICS):
+            for stale in atomic.leftovers(out / name):      # half-written by a process killed mid-write
+                stale.unlink()
         checkpoint.save_config(out, cfg)
+
+    def test_numbers():
+        net.eval()
+        test = evaluate.neg_elbo(net, test_x, cfg.data.binarize)
+        net.train()
+        return [test["neg_elbo"], test["recon"], test["kl"]]
+
     train_x = train_x.to(device)
     step = _make_step(net, optimizer, world, device, amp_dtype, compile)
     try:
-        if start > cfg.train.epochs:
-            if rank == 0:
-                log(f"{out}: all {cfg.train.epochs} epochs are already done")
+        _on_rank0(prepare, rank, world, device)
+        if start > cfg.train.epochs and rank == 0:
+            log(f"{out}: all {cfg.train.epochs} epochs are already done")
         with _flush_denormals():
             for epoch in range(start, cfg.train.epochs + 1):
                 row = _epoch(net, optimizer, step, train_x, cfg, epoch, device, rank, world)
                 row.update(amp=amp or "off", compile=compile)
-                if rank == 0:
-                    net.eval()
-                    test = evaluate.neg_elbo(net, test_x, cfg.data.binarize)
-                    net.train()
-                    row.update({f"test_{k}": v for k, v in test.items()})
-                row = _from_rank0(row, world)
+                row.update(zip(("test_neg_elbo", "test_recon", "test_kl"),
+                               _on_rank0(test_numbers, rank, world, device, 3)))
                 _check_finite(row, epoch, out, metrics)
                 metrics.append(row)
+                _on_rank0(lambda: checkpoint.save_state(out, net, optimizer, epoch, metrics), rank, world, device)
                 if rank == 0:
-                    checkpoint.save_state(out, net, optimizer, epoch, metrics)
                     log(f"epoch {epoch}/{cfg.train.epochs}  train -ELBO {row['train_neg_elbo']:.2f}  "
                         f"test -ELBO {row['test_neg_elbo']:.2f}  (recon {row['test_recon']:.2f} + KL "
                         f"{row['test_kl']:.2f})  {row['seconds']:.1f} s  {row['samples_per_s']:,.0f} samples/s")
@@ -164,28 +180,37 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
         if rank == 0 and created and not (out / checkpoint.STATE).exists():
             shutil.rmtree(out, ignore_errors=True)      # nothing worth keeping: leave no half-made run
         raise
-    finally:
-        if world > 1:
-            torch.distributed.destroy_process_group()
     return out
 
 
 # -- several processes (torchrun) ----------------------------------------------------------------------------
 
-def _ranks(device: torch.device) -> tuple[int, int]:
-    """(rank, world size): (0, 1) in one process; under torchrun, joins the process group."""
+def _ranks(device: torch.device) -> tuple[int, int, bool]:
+    """(rank, world size, whether this call joined the process group): (0, 1, False) in one process."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world == 1:
-        return 0, 1
-    if not torch.distributed.is_initialized():
+        return 0, 1, False
+    if torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), world, False
+    try:
         torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return torch.distributed.get_rank(), world
+    except ValueError as e:
+        raise ConfigError(f"WORLD_SIZE is {world} but this process was not started by torchrun ({e}); start it "
+                          f"with torchrun, or unset WORLD_SIZE") from None
+    return torch.distributed.get_rank(), world, True
 
 
 def _rank_device(device: torch.device, world: int) -> torch.device:
     """One GPU per process: cuda:LOCAL_RANK."""
-    if world > 1 and device.type == "cuda" and device.index is None:
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    if world > 1 and device.type == "cuda":
+        if device.index is not None:
+            raise ConfigError("under torchrun each process takes the GPU of its LOCAL_RANK: use --device cuda, "
+                              f"not {device}")
+        local, count = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
+        if local >= count:
+            raise ConfigError(f"process {local} has no GPU of its own: this machine has {count}; start at most "
+                              f"{count} processes per machine (--nproc_per_node)")
+        device = torch.device("cuda", local)
         torch.cuda.set_device(device)
     return device
 
@@ -202,13 +227,33 @@ def _sum_over_ranks(t: torch.Tensor, world: int) -> torch.Tensor:
     return t
 
 
-def _from_rank0(row: dict, world: int) -> dict:
-    """Rank 0's metrics row (it alone evaluates on the test set), handed to every rank."""
-    if world > 1:
-        box = [row]
-        torch.distributed.broadcast_object_list(box, src=0)
-        row = box[0]
-    return row
+def _on_rank0(fn, rank: int, world: int, device: torch.device, size: int = 0) -> list[float]:
+    """Run fn on rank 0 alone and hand its `size` numbers to every rank (as a tensor: nothing is pickled).
+
+    A LatentwalkError or OSError there is raised on every rank (elsewhere as a RunError with its message), so
+    that no rank is left waiting in a collective for a process that has stopped.
+    """
+    if world == 1:
+        result = fn()
+        return list(result) if size else []
+    values = torch.zeros(size, dtype=torch.float64, device=device)
+    message = torch.zeros(1024, dtype=torch.uint8, device=device)
+    error = None
+    if rank == 0:
+        try:
+            result = fn()
+            if size:
+                values.copy_(torch.tensor(result, dtype=torch.float64))
+        except (LatentwalkError, OSError) as e:
+            error, raw = e, (str(e) or type(e).__name__).encode()[:1024]
+            message[:len(raw)] = torch.tensor(list(raw), dtype=torch.uint8)
+    torch.distributed.broadcast(values, 0)
+    torch.distributed.broadcast(message, 0)
+    if error is not None:
+        raise error
+    if message.any():
+        raise RunError(bytes(message.cpu().tolist()).rstrip(b"\0").decode("utf-8", "replace"))
+    return values.tolist()
 
 
 def _amp_dtype(amp: str | None, device: torch.device) -> torch.dtype | None:
