@@ -12,13 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def _affixes(path: Path) -> tuple[str, str]:
+    """Temporary names beside `path`: hidden, then ".tmp" and the real suffix, so that tools which pick a
+    format by suffix (matplotlib, ffmpeg) still can."""
+    return f".{path.stem}.", f".tmp{path.suffix}"
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces `path`, on error it is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # ".tmp" then the real suffix, so tools that pick a format by suffix (matplotlib, ffmpeg) still can
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)  # cf. leftovers
+    prefix, suffix = _affixes(path)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
     umask = os.umask(0)
@@ -36,7 +42,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 def leftovers(path: str | os.PathLike) -> list[Path]:
     """Temporary files of `path` that a process killed in the middle of a write left behind."""
     path = Path(path)
-    return [p for p in path.parent.glob(f".{path.stem}.*.tmp{path.suffix}") if p.is_file() and not p.is_symlink()]
+    prefix, suffix = _affixes(path)
+    return [p for p in path.parent.glob(f"{prefix}*{suffix}") if p.is_file() and not p.is_symlink()]
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -201,8 +201,9 @@ def _convert(args) -> None:
     from .mapped import convert, load
 
     out = convert(args.source, args.out, args.greyscale, args.size)
-    counts = {split: len(load(out, split)[0]) for split in ("train", "test")}
-    c, h, w = load(out, "train")[0].shape[1:]
+    splits = {split: load(out, split)[0] for split in ("train", "test")}
+    counts = {split: len(images) for split, images in splits.items()}
+    c, h, w = splits["train"].shape[1:]
     size = sum(f.stat().st_size for f in out.iterdir())
     print(f"wrote {out}: {counts['train']:,} train + {counts['test']:,} test images of {c}x{h}x{w} "
           f"({size / 1e6:,.1f} MB)")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checkpoint, classifier, datasets, evaluate, explore, gallery, report
+from . import checkpoint, classifier, datasets, evaluate, explore, gallery, paths, report
 from .errors import RunError
 from .models import AutoEncoder, ModelConfig
 from .render import figures
@@ -65,7 +65,7 @@ def interpolation_stats(model: AutoEncoder, judge: classifier.DigitNet, pairs: i
     """Midpoint numbers of lerp, slerp and nlerp over `pairs` random prior pairs on the sqrt(d) shell."""
     ends = gallery.endpoints(model, "prior", pairs, seed)
     rows = []
-    for name, method in gallery.METHODS.items():
+    for name, method in paths.INTERPOLATIONS.items():
         path = np.concatenate([method(a, b, steps) for a, b in ends])          # (pairs * steps, d)
         mid = explore.walk(model, path[steps // 2::steps], judge)              # the midpoints only
         row = {"z": model.latent_dim, "method": name}

@@ -143,9 +143,6 @@ def sphere_walk(model: AutoEncoder, out: Path, steps: int = 600, loops: int = 20
     return files + explore.write_scores(w.scores, out / "sphere_walk.csv")
 
 
-METHODS = {"lerp": paths.lerp, "slerp": paths.slerp, "nlerp": paths.nlerp}
-
-
 def endpoints(model: AutoEncoder, source: str, pairs: int, seed: int,
               images: torch.Tensor | None = None) -> np.ndarray:
     """(pairs, 2, d) endpoints: prior samples rescaled onto the sqrt(d) shell, or encoded test images."""
@@ -169,13 +166,13 @@ def interpolate(model: AutoEncoder, out: Path, methods: list[str], steps: int = 
 
     With several pairs, the rows show the first pair; the norms, and the scores file, cover all of them.
     """
-    unknown = [m for m in methods if m not in METHODS]
+    unknown = [m for m in methods if m not in paths.INTERPOLATIONS]
     require(methods and not unknown, f"unknown method {', '.join(unknown) or '(none)'}: use "
-                                     f"{', '.join(METHODS)} (comma-separated)")
+                                     f"{', '.join(paths.INTERPOLATIONS)} (comma-separated)")
     require(is_int(steps) and 2 <= steps <= 64, f"--steps must be an integer in 2..64, got {steps!r}")
     ends = endpoints(model, source, pairs, seed, images)
     t = np.linspace(0, 1, steps)
-    walks = {m: [explore.walk(model, METHODS[m](a, b, steps), judge) for a, b in ends] for m in methods}
+    walks = {m: [explore.walk(model, paths.INTERPOLATIONS[m](a, b, steps), judge) for a, b in ends] for m in methods}
     d = model.latent_dim
     rows, notes = [], []
     for m in methods:

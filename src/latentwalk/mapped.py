@@ -72,7 +72,9 @@ class MappedImages:
     def __getitem__(self, index) -> torch.Tensor:
         if isinstance(index, torch.Tensor):
             index = index.cpu().numpy()
-        rows = np.array(self._array[index], copy=True)
+        rows = self._array[index]
+        if not rows.flags.owndata:       # a slice is a view of the map: copy it out (fancy indexing already did)
+            rows = rows.copy()
         self._map.madvise(mmap.MADV_DONTNEED)
         return torch.from_numpy(rows)
 

@@ -186,6 +186,9 @@ def nlerp(a, b, steps: int = 10) -> np.ndarray:
     return path
 
 
+INTERPOLATIONS = {"lerp": lerp, "slerp": slerp, "nlerp": nlerp}   # name -> f(a, b, steps) -> (steps, d)
+
+
 def traverse(base, dim: int, values) -> np.ndarray:
     """Copies of `base` with coordinate `dim` set to each of `values`: one latent dimension swept alone."""
     base = np.asarray(base, dtype=np.float64)

@@ -36,7 +36,6 @@ MAX_BYTES = 1 << 24
 SCATTER = 2000            # encoded test images drawn on the latent plane
 GALLERY_PER_LABEL = 3     # test images offered as interpolation endpoints, per label
 SLIDERS = 10              # dimensions (largest KL first) given a slider
-METHODS = {"lerp": paths.lerp, "slerp": paths.slerp, "nlerp": paths.nlerp}
 
 
 class UnknownModel(LatentwalkError):
@@ -167,16 +166,16 @@ class Workbench:
         require(len(z) <= MAX_BATCH, f"at most {MAX_BATCH} points per request, got {len(z)}")
         return self._walk(model, z, scores)
 
-    def interpolate(self, name: str, a, b, steps: int = 101, methods: list[str] = tuple(METHODS)) -> dict:
+    def interpolate(self, name: str, a, b, steps: int = 101, methods: list[str] = tuple(paths.INTERPOLATIONS)) -> dict:
         """lerp, slerp and nlerp from a to b: decoded, with the norm and the classifier's confidence per step."""
         model = self.model(name)
         a, b = self._latent(model, a, "a", rows=False), self._latent(model, b, "b", rows=False)
         require(is_int(steps) and 2 <= steps <= MAX_STEPS, f"steps must be an integer in 2..{MAX_STEPS}")
-        unknown = [m for m in methods if m not in METHODS]
-        require(len(methods) > 0 and not unknown, f"methods must be among {', '.join(METHODS)}")
+        unknown = [m for m in methods if m not in paths.INTERPOLATIONS]
+        require(len(methods) > 0 and not unknown, f"methods must be among {', '.join(paths.INTERPOLATIONS)}")
         d = model.latent_dim
         return {"t": _floats(np.linspace(0, 1, steps)), "sqrt_d": float(np.sqrt(d)),
-                "rows": {m: self._walk(model, METHODS[m](a, b, steps), True) for m in dict.fromkeys(methods)}}
+                "rows": {m: self._walk(model, paths.INTERPOLATIONS[m](a, b, steps), True) for m in dict.fromkeys(methods)}}
 
     def sphere_walk(self, name: str, steps: int = 300, loops: int = 10) -> dict:
         """A walk on the sqrt(d) sphere: decoded frames, norms, confidence and the first four coordinates."""
