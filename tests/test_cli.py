@@ -38,6 +38,8 @@ def one_line_error(capsys, *argv) -> str:
     (["train", "--epochs", "0", "--out", "{tmp}/r"], "epochs must be an integer in 1..100000"),
     (["train", "--batch-size", "-5", "--out", "{tmp}/r"], "batch size must be a positive integer"),
     (["train", "--lr", "nan", "--out", "{tmp}/r"], "learning rate must be a finite number > 0"),
+    (["train", "--kl-warmup", "-1", "--out", "{tmp}/r"], "KL warm-up must be an integer number of epochs"),
+    (["train", "--activation", "gelu", "--out", "{tmp}/r"], "invalid choice: 'gelu'"),
     (["train", "--model", "gan", "--out", "{tmp}/r"], "invalid choice: 'gan'"),
     (["train", "--device", "tpu", "--out", "{tmp}/r"], "unknown device 'tpu'"),
     (["train", "--resume", "--out", "{tmp}/none"], "no such run folder"),

@@ -72,6 +72,33 @@ def test_cosine_schedule_resumes_exactly(tmp_path, small_npz):
     assert [r["lr"] for r in checkpoint.read_metrics(part)][1:] == lrs[1:]
 
 
+def test_kl_warmup_rises_linearly_reports_the_elbo_and_resumes_exactly(tmp_path, small_npz):
+    def run(out, epochs, warmup):
+        return fit(out, ModelConfig(latent_dim=2, hidden=(32,)), DataConfig(str(small_npz)),
+                   TrainConfig(epochs=epochs, batch_size=64, kl_warmup=warmup, device="cpu"), log=lambda s: None)
+    whole, plain = run(tmp_path / "whole", 3, 2), run(tmp_path / "plain", 3, 0)
+    part = run(tmp_path / "part", 1, 2)
+    fit(part, resume=True, epochs=3, log=lambda s: None)
+    rows = checkpoint.read_metrics(whole)
+    assert [r["kl_scale"] for r in rows] == [0.5, 1.0, 1.0]
+    assert [r["kl_scale"] for r in checkpoint.read_metrics(plain)] == [1.0, 1.0, 1.0]
+    for r in rows:                                  # the -ELBO is reported, not the warm-up's objective
+        assert r["train_neg_elbo"] == pytest.approx(r["train_recon"] + r["train_kl"])
+    w, wp, wr = weights(whole), weights(plain), weights(part)
+    assert all(torch.equal(w[k], wr[k]) for k in w)
+    assert not all(torch.equal(w[k], wp[k]) for k in w)
+    # a weaker KL at the start leaves the posteriors wider apart from the prior early on
+    assert rows[0]["train_kl"] > checkpoint.read_metrics(plain)[0]["train_kl"]
+
+
+def test_warmup_and_activation_settings_are_checked():
+    with pytest.raises(ConfigError, match="KL warm-up"):
+        TrainConfig(kl_warmup=-1)
+    with pytest.raises(ConfigError, match="activation must be one of relu, tanh"):
+        ModelConfig(activation="gelu")
+    assert TrainConfig(kl_warmup=4).kl_scale_at(1) == 0.25 and TrainConfig().kl_scale_at(0) == 1.0
+
+
 def test_resume_after_an_interrupted_checkpoint(tmp_path, small_npz):
     """Killed between writing train_state and metrics: resume trusts train_state and drops later rows."""
     run = train_small(tmp_path / "run", small_npz, epochs=2)

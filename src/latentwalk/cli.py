@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--arch", choices=["mlp", "conv"], help="encoder/decoder network (default mlp)")
     t.add_argument("--latent-dim", type=int, help="size of z (default 2)")
     t.add_argument("--hidden", type=_ints, help="hidden layer sizes, e.g. 200,200 (the default)")
+    t.add_argument("--activation", choices=["relu", "tanh"], help="between the dense layers (default relu)")
     t.add_argument("--likelihood", choices=["bernoulli", "gaussian"], help="pixel model (default bernoulli)")
     t.add_argument("--beta", type=float, help="KL weight of a beta-VAE (default 1)")
     t.add_argument("--data", help="mnist (default), fashion-mnist, an .npz file or an image folder")
@@ -90,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, help="Adam learning rate (default 1e-3)")
     t.add_argument("--lr-schedule", choices=["constant", "cosine"],
                    help="constant (default) or cosine: from --lr down to 0 over the epochs")
+    t.add_argument("--kl-warmup", type=int, metavar="EPOCHS",
+                   help="raise the KL weight linearly from 0 over the first EPOCHS epochs (default 0: none)")
     t.add_argument("--seed", type=int, help="seed of initialisation, shuffling and noise (default 0)")
     t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     t.add_argument("--amp", choices=["bf16", "fp16"], help="mixed precision (autocast); fp16 needs a GPU")
@@ -178,10 +181,10 @@ def _train(args) -> None:
     from .train import fit
 
     model_opts = {"kind": args.model, "arch": args.arch, "latent_dim": args.latent_dim, "hidden": args.hidden,
-                  "likelihood": args.likelihood, "beta": args.beta}
+                  "activation": args.activation, "likelihood": args.likelihood, "beta": args.beta}
     data_opts = {"name": args.data, "binarize": args.binarize, "greyscale": args.greyscale, "size": args.size}
     train_opts = {"batch_size": args.batch_size, "lr": args.lr, "lr_schedule": args.lr_schedule, "seed": args.seed,
-                  "device": args.device}
+                  "kl_warmup": args.kl_warmup, "device": args.device}
     given = [k for k, v in {**model_opts, **data_opts, **train_opts}.items() if v is not None]
     if args.resume:
         if given:

@@ -33,7 +33,9 @@ def decode(model: AutoEncoder, path: np.ndarray | torch.Tensor, batch_size: int 
     """Decode a path (steps, d) into images (steps, C, H, W), float32 in [0, 1]."""
     z = torch.as_tensor(np.asarray(path), dtype=torch.float32)
     out = [model.decode(z[i:i + batch_size]).cpu() for i in range(0, len(z), batch_size)]
-    return torch.cat(out).numpy() if out else np.zeros((0, *model.config.image_shape), np.float32)
+    if len(out) <= 1:                                   # one batch (or none): no copy
+        return out[0].numpy() if out else np.zeros((0, *model.config.image_shape), np.float32)
+    return torch.cat(out).numpy()
 
 
 @torch.no_grad()

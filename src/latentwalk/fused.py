@@ -25,18 +25,19 @@ def _linears(module: nn.Module) -> list[nn.Linear]:
     return [m for m in module.modules() if isinstance(m, nn.Linear)]
 
 
-def _forward(layers: list[nn.Linear], a: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """Run Linear/ReLU layers; return the output and every layer's input (what the backward pass needs)."""
+def _forward(layers: list[nn.Linear], a: torch.Tensor, tanh: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Run Linear layers with ReLU or tanh between them; return the output and every layer's input (what the
+    backward pass needs: both activations' derivatives are functions of their output)."""
     inputs = []
     for i, lin in enumerate(layers):
         inputs.append(a)
         a = torch.addmm(lin.bias, a, lin.weight.t())        # (B, out)
         if i < len(layers) - 1:
-            a = a.relu_()
+            a = a.tanh_() if tanh else a.relu_()
     return a, inputs
 
 
-def _backward(layers: list[nn.Linear], inputs: list[torch.Tensor], g: torch.Tensor, input_grad: bool):
+def _backward(layers: list[nn.Linear], inputs: list[torch.Tensor], g: torch.Tensor, input_grad: bool, tanh: bool):
     """Backpropagate `g` (gradient of the output) through the layers, writing weight and bias gradients."""
     for i in reversed(range(len(layers))):
         lin, a = layers[i], inputs[i]
@@ -44,20 +45,22 @@ def _backward(layers: list[nn.Linear], inputs: list[torch.Tensor], g: torch.Tens
         lin.bias.grad = g.sum(0)
         if i > 0 or input_grad:
             g = g.mm(lin.weight)                                # (B, in)
-            if i > 0:                                           # through the ReLU that produced `a`
-                g = torch.ops.aten.threshold_backward(g, a, 0)
+            if i > 0:                                           # through the activation that produced `a`
+                g = torch.ops.aten.tanh_backward(g, a) if tanh else torch.ops.aten.threshold_backward(g, a, 0)
     return g
 
 
 @torch.no_grad()
-def loss_and_grad(model: AutoEncoder, x: torch.Tensor, eps: torch.Tensor | None) -> Loss:
-    """The loss of `model.loss(x, eps)` and its gradient, stored in each parameter's `.grad`."""
+def loss_and_grad(model: AutoEncoder, x: torch.Tensor, eps: torch.Tensor | None, kl_scale: float = 1.0) -> Loss:
+    """The loss of `model.loss(x, eps)` and its gradient, stored in each parameter's `.grad`; `kl_scale`
+    multiplies the KL weight (a warm-up)."""
     cfg = model.config
     n, d = x.shape[0], cfg.latent_dim
     x = x.reshape(n, -1)                                        # (B, C*H*W)
     enc, dec = _linears(model.encoder), _linears(model.decoder)
+    tanh = cfg.activation == "tanh"
 
-    out, enc_inputs = _forward(enc, x)
+    out, enc_inputs = _forward(enc, x, tanh)
     if model.variational:
         mu, logvar_raw = out[:, :d], out[:, d:]                 # (B, d) each
         logvar = logvar_raw.clamp(*LOGVAR_RANGE)
@@ -65,7 +68,7 @@ def loss_and_grad(model: AutoEncoder, x: torch.Tensor, eps: torch.Tensor | None)
         z = torch.addcmul(mu, std, eps)
     else:
         z = out
-    logits, dec_inputs = _forward(dec, z)                       # (B, C*H*W)
+    logits, dec_inputs = _forward(dec, z, tanh)                 # (B, C*H*W)
 
     p = torch.sigmoid(logits)
     if cfg.likelihood == "bernoulli":
@@ -81,10 +84,10 @@ def loss_and_grad(model: AutoEncoder, x: torch.Tensor, eps: torch.Tensor | None)
         g = r.mul_(p * (1 - p)).mul_(inv_var / n)
         in_range = (model.log_sigma > LOG_SIGMA_RANGE[0]) & (model.log_sigma < LOG_SIGMA_RANGE[1])
         model.log_sigma.grad = (pixels - inv_var * r2) / n * in_range
-    g = _backward(dec, dec_inputs, g, input_grad=True)           # (B, d): d loss / d z
+    g = _backward(dec, dec_inputs, g, input_grad=True, tanh=tanh)   # (B, d): d loss / d z
 
     if model.variational:
-        beta = cfg.beta
+        beta = cfg.beta * kl_scale
         var = logvar.exp()
         kl = 0.5 * (mu.square() + var - 1 - logvar).sum() / n
         dmu = g + mu * (beta / n)
@@ -95,5 +98,5 @@ def loss_and_grad(model: AutoEncoder, x: torch.Tensor, eps: torch.Tensor | None)
     else:
         kl = recon.new_zeros(())
         total = recon
-    _backward(enc, enc_inputs, g, input_grad=False)
+    _backward(enc, enc_inputs, g, input_grad=False, tanh=tanh)
     return Loss(total, recon, kl)

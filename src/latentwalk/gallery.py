@@ -39,7 +39,8 @@ def model_summary(model: AutoEncoder, out: Path) -> list[Path]:
     """F1: the encoder -> z -> decoder diagram."""
     cfg = model.config
     sizes = [int(np.prod(cfg.image_shape)), *cfg.hidden]
-    title = f"{_name(model)}: {'-'.join(map(str, sizes))}-{cfg.latent_dim} ({cfg.arch.upper()}, {cfg.likelihood})"
+    title = (f"{_name(model)}: {'-'.join(map(str, sizes))}-{cfg.latent_dim} "
+             f"({cfg.arch.upper()}, {cfg.activation}, {cfg.likelihood})")
     return figures.model_diagram(cfg.kind, sizes, cfg.latent_dim, out / "model", title)
 
 

@@ -25,6 +25,7 @@ LOG_SIGMA_RANGE = (-7.0, 2.0)    # the Gaussian likelihood's learned pixel noise
 KINDS = ("ae", "vae")
 ARCHS = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}   # between the dense layers (conv layers always use ReLU)
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,15 @@ class ModelConfig:
     image_shape: tuple[int, int, int] = (1, 28, 28)   # (C, H, W)
     likelihood: str = "bernoulli"              # "bernoulli" (binary pixels) | "gaussian" (learned noise level)
     beta: float = 1.0                          # weight of the KL term (beta-VAE); unused by the AE
+    activation: str = "relu"                   # "relu" (the post) | "tanh" (Burda et al.'s likelihood results)
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(self.hidden))
         object.__setattr__(self, "image_shape", tuple(self.image_shape))
         require(self.kind in KINDS, f"model must be one of {', '.join(KINDS)}, got {self.kind!r}")
         require(self.arch in ARCHS, f"arch must be one of {', '.join(ARCHS)}, got {self.arch!r}")
+        require(self.activation in ACTIVATIONS,
+               f"activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
         require(self.likelihood in LIKELIHOODS,
                f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
         require(is_int(self.latent_dim) and self.latent_dim >= 1,
@@ -64,13 +68,13 @@ class Loss(NamedTuple):
     kl: torch.Tensor
 
 
-def mlp(sizes: list[int]) -> nn.Sequential:
-    """Linear layers with ReLU between them (none after the last)."""
+def mlp(sizes: list[int], activation: str = "relu") -> nn.Sequential:
+    """Linear layers with `activation` between them (none after the last)."""
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
+            layers.append(ACTIVATIONS[activation]())
     return nn.Sequential(*layers)
 
 
@@ -91,11 +95,11 @@ class AutoEncoder(nn.Module):
         super().__init__()
         self.config = config
         c, h, w = config.image_shape
-        d, hidden = config.latent_dim, list(config.hidden)
+        d, hidden, act = config.latent_dim, list(config.hidden), config.activation
         out = 2 * d if self.variational else d
         if config.arch == "mlp":
-            self.encoder = nn.Sequential(nn.Flatten(), mlp([c * h * w, *hidden, out]))
-            self.decoder = nn.Sequential(mlp([d, *hidden[::-1], c * h * w]), nn.Unflatten(1, (c, h, w)))
+            self.encoder = nn.Sequential(nn.Flatten(), mlp([c * h * w, *hidden, out], act))
+            self.decoder = nn.Sequential(mlp([d, *hidden[::-1], c * h * w], act), nn.Unflatten(1, (c, h, w)))
         else:
             n = _conv_plan(h, w)
             chans = [c] + [min(32 * 2 ** i, 256) for i in range(n)]
@@ -106,8 +110,8 @@ class AutoEncoder(nn.Module):
                 down += [nn.Conv2d(a, b, 4, 2, 1), nn.ReLU()]
             for a, b in zip(chans[::-1], chans[::-1][1:]):
                 up += [nn.ReLU(), nn.ConvTranspose2d(a, b, 4, 2, 1)]
-            self.encoder = nn.Sequential(*down, nn.Flatten(), mlp([feat, *hidden, out]))
-            self.decoder = nn.Sequential(mlp([d, *hidden[::-1], feat]), nn.Unflatten(1, (chans[-1], fh, fw)), *up)
+            self.encoder = nn.Sequential(*down, nn.Flatten(), mlp([feat, *hidden, out], act))
+            self.decoder = nn.Sequential(mlp([d, *hidden[::-1], feat], act), nn.Unflatten(1, (chans[-1], fh, fw)), *up)
         if config.likelihood == "gaussian":
             self.log_sigma = nn.Parameter(torch.zeros(()))
 
@@ -129,7 +133,7 @@ class AutoEncoder(nn.Module):
     @torch.no_grad()
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Latent codes (n, d) -> pixel probabilities (Bernoulli) or means (Gaussian) (n, C, H, W) in [0, 1]."""
-        return torch.sigmoid(self.decoder(self._as_latent(z)))
+        return self.decoder(self._as_latent(z)).sigmoid_()
 
     @torch.no_grad()
     def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
@@ -157,11 +161,10 @@ class AutoEncoder(nn.Module):
 
     def log_likelihood(self, x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         """log p(x | z) per image, summed over pixels: (..., C, H, W) -> (...)."""
-        if self.config.likelihood == "bernoulli":
-            ll = -F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none")
-        else:
-            log_sigma = self.log_sigma_value()
-            ll = -0.5 * ((x - torch.sigmoid(logits)) / log_sigma.exp()) ** 2 - log_sigma - 0.5 * math.log(2 * math.pi)
+        if self.config.likelihood == "bernoulli":   # x log sigmoid(l) + (1 - x) log sigmoid(-l) = x l - softplus(l)
+            return (x * logits).flatten(-3).sum(-1) - F.softplus(logits, threshold=50).flatten(-3).sum(-1)
+        log_sigma = self.log_sigma_value()
+        ll = -0.5 * ((x - torch.sigmoid(logits)) / log_sigma.exp()) ** 2 - log_sigma - 0.5 * math.log(2 * math.pi)
         return ll.flatten(-3).sum(-1)
 
     def loss(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> Loss:

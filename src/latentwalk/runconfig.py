@@ -34,6 +34,7 @@ class TrainConfig:
     batch_size: int = 128
     lr: float = 1e-3
     lr_schedule: str = "constant"          # "constant" | "cosine" (from lr down to 0 over the epochs)
+    kl_warmup: int = 0                     # epochs over which the KL weight rises linearly from 0 (0: no warm-up)
     seed: int = 0
     device: str = "auto"                   # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:N", "mps"
 
@@ -46,15 +47,21 @@ class TrainConfig:
                and self.lr > 0, f"learning rate must be a finite number > 0, got {self.lr!r}")
         require(self.lr_schedule in ("constant", "cosine"),
                 f"lr schedule must be constant or cosine, got {self.lr_schedule!r}")
+        require(is_int(self.kl_warmup) and 0 <= self.kl_warmup <= 100_000,
+                f"KL warm-up must be an integer number of epochs in 0..100000, got {self.kl_warmup!r}")
         require(is_int(self.seed) and 0 <= self.seed < 2 ** 63, f"seed must be an integer >= 0, got {self.seed!r}")
         require(isinstance(self.device, str), f"device must be a string, got {self.device!r}")
-
 
     def lr_at(self, epoch: int) -> float:
         """The learning rate of a (1-based) epoch: a function of the epoch alone, so resume replays it."""
         if self.lr_schedule == "constant":
             return self.lr
         return self.lr * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / self.epochs))
+
+    def kl_scale_at(self, epochs_done: float) -> float:
+        """The factor on the KL weight after `epochs_done` (fractional) epochs: a linear warm-up from 0 to 1
+        (Bowman et al. 2016, Sonderby et al. 2016), which keeps more latent units active."""
+        return 1.0 if self.kl_warmup == 0 else min(1.0, epochs_done / self.kl_warmup)
 
 
 @dataclass(frozen=True)

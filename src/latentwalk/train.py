@@ -268,14 +268,15 @@ def _amp_dtype(amp: str | None, device: torch.device) -> torch.dtype | None:
 
 
 def _make_step(net, optimizer, world: int, device: torch.device, amp: torch.dtype | None, compiled: bool):
-    """step(x, eps, weight) -> Loss: loss, gradients and one optimizer step for this rank's slice of a batch.
+    """step(x, eps, weight, kl_scale) -> Loss: loss, gradients and one optimizer step for this rank's slice of a
+    batch, with the KL weight multiplied by `kl_scale` (the warm-up).
 
     The slice's loss is weighted by its share of the batch (`weight` = 1 in one process), so that DDP's
     average over ranks is the gradient of the whole batch's mean loss.
     """
     if world == 1 and amp is None and not compiled and fused.supports(net):
-        def fused_step(x, eps, weight):
-            loss = fused.loss_and_grad(net, x, eps)
+        def fused_step(x, eps, weight, kl_scale):
+            loss = fused.loss_and_grad(net, x, eps, kl_scale)
             optimizer.step()
             return loss
         return fused_step
@@ -284,11 +285,14 @@ def _make_step(net, optimizer, world: int, device: torch.device, amp: torch.dtyp
         module = torch.compile(module)
     scaler = torch.amp.GradScaler(device.type) if amp == torch.float16 else None
 
-    def step(x, eps, weight):
+    beta = net.config.beta
+
+    def step(x, eps, weight, kl_scale):
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
             loss = module(x, eps)
-        total = loss.total.float() * weight
+        objective = loss.total if kl_scale == 1 else loss.recon + beta * kl_scale * loss.kl
+        total = objective.float() * weight
         if scaler is None:
             total.backward()
             optimizer.step()
@@ -316,7 +320,8 @@ def _epoch(net, optimizer, step, train_x: torch.Tensor, cfg: RunConfig, epoch: i
         group["lr"] = cfg.train.lr_at(epoch)
     g = epoch_generator(cfg.train.seed, epoch, device)
     order = torch.randperm(n, generator=g, device=device)
-    sums = torch.zeros(3, dtype=torch.float64, device=device)
+    sums = torch.zeros(2, dtype=torch.float64, device=device)          # reconstruction, KL (image-weighted)
+    beta = cfg.model.beta                                               # -ELBO = recon + beta KL, warm-up or not
     net.train()
     t0 = time.perf_counter()
     steps = math.ceil(n / bs)
@@ -327,11 +332,12 @@ def _epoch(net, optimizer, step, train_x: torch.Tensor, cfg: RunConfig, epoch: i
         x = datasets.to_float(train_x[idx].to(device), cfg.data.binarize, g)
         eps = torch.randn(len(idx), d, generator=g, device=device)
         lo, hi = rank * len(idx) // world, (rank + 1) * len(idx) // world      # this rank's slice
-        loss = step(x[lo:hi], eps[lo:hi], (hi - lo) * world / len(idx))
-        sums += torch.stack([loss.total.detach(), loss.recon.detach(), loss.kl.detach()]).double() * (hi - lo)
+        loss = step(x[lo:hi], eps[lo:hi], (hi - lo) * world / len(idx), cfg.train.kl_scale_at(epoch - 1 + i / steps))
+        sums += torch.stack([loss.recon, loss.kl]).detach().double() * (hi - lo)
         if (i + 1) % CHECK_EVERY == 0 or i + 1 == steps:
             seen = min((i + 1) * bs, n)
-            total, recon, kl = (_sum_over_ranks(sums, world) / seen).tolist()
+            recon, kl = (_sum_over_ranks(sums, world) / seen).tolist()
+            total = recon + beta * kl
             if not math.isfinite(total):
                 break   # reported by _check_finite with the epoch's row (every rank sees the same sum)
             bar.set_postfix_str(f"loss {total:.2f} recon {recon:.2f} KL {kl:.2f} "
@@ -339,6 +345,8 @@ def _epoch(net, optimizer, step, train_x: torch.Tensor, cfg: RunConfig, epoch: i
         bar.update(1)
     bar.close()
     seconds = time.perf_counter() - t0
-    total, recon, kl = (_sum_over_ranks(sums, world) / n).tolist()
+    recon, kl = (_sum_over_ranks(sums, world) / n).tolist()
+    total = recon + beta * kl
     return {"epoch": epoch, "train_neg_elbo": total, "train_recon": recon, "train_kl": kl,
-            "seconds": seconds, "samples_per_s": n / seconds, "lr": cfg.train.lr_at(epoch)}
+            "seconds": seconds, "samples_per_s": n / seconds, "lr": cfg.train.lr_at(epoch),
+            "kl_scale": cfg.train.kl_scale_at(epoch)}
