@@ -15,6 +15,7 @@ folder.
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import os
 import shutil
@@ -109,7 +110,8 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
         return _train(out, cfg, resume, _rank_device(device, world), amp, amp_dtype, compile, rank, world, log)
     finally:
         if owned:
-            torch.distributed.destroy_process_group()
+            gc.collect()    # DDP's reference cycles hold the process group: free them while Python is alive,
+            torch.distributed.destroy_process_group()   # or gloo's threads die at exit (SIGABRT) now and then
 
 
 def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, amp: str | None,
