@@ -198,6 +198,13 @@ def _train(args) -> None:
             TrainConfig(**pick(train_opts)), epochs=args.epochs, amp=args.amp, compile=args.compile)
     if os.environ.get("RANK", "0") == "0":         # under torchrun, rank 0 speaks for all
         print(f"wrote {args.out}")
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        # All is written and the process group is gone. Skip the interpreter's teardown: there, gloo's
+        # threads now and then abort a finished process (SIGABRT, "terminate called without an active
+        # exception"), which torchrun would report as a failed run.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _convert(args) -> None:

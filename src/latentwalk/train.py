@@ -15,7 +15,6 @@ folder.
 from __future__ import annotations
 
 import contextlib
-import gc
 import math
 import os
 import shutil
@@ -110,8 +109,7 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
         return _train(out, cfg, resume, _rank_device(device, world), amp, amp_dtype, compile, rank, world, log)
     finally:
         if owned:
-            gc.collect()    # DDP's reference cycles hold the process group: free them while Python is alive,
-            torch.distributed.destroy_process_group()   # or gloo's threads die at exit (SIGABRT) now and then
+            torch.distributed.destroy_process_group()
 
 
 def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, amp: str | None,
