@@ -17,27 +17,34 @@ from torch import nn
 from .models import LOG_SIGMA_RANGE, LOGVAR_RANGE, AutoEncoder, Loss
 
 
+# activation -> (in place on the layer's output, its backward from the gradient and that output)
+_ACTIVATIONS = {
+    "relu": (torch.Tensor.relu_, lambda g, a: torch.ops.aten.threshold_backward(g, a, 0)),
+    "tanh": (torch.Tensor.tanh_, torch.ops.aten.tanh_backward),
+}
+
+
 def supports(model: AutoEncoder) -> bool:
-    return model.config.arch == "mlp"
+    return model.config.arch == "mlp" and model.config.activation in _ACTIVATIONS
 
 
 def _linears(module: nn.Module) -> list[nn.Linear]:
     return [m for m in module.modules() if isinstance(m, nn.Linear)]
 
 
-def _forward(layers: list[nn.Linear], a: torch.Tensor, tanh: bool) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """Run Linear layers with ReLU or tanh between them; return the output and every layer's input (what the
-    backward pass needs: both activations' derivatives are functions of their output)."""
+def _forward(layers: list[nn.Linear], a: torch.Tensor, act) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Run Linear layers with the activation `act` between them; return the output and every layer's input
+    (what the backward pass needs: each activation's derivative is a function of its output)."""
     inputs = []
     for i, lin in enumerate(layers):
         inputs.append(a)
         a = torch.addmm(lin.bias, a, lin.weight.t())        # (B, out)
         if i < len(layers) - 1:
-            a = a.tanh_() if tanh else a.relu_()
+            a = act(a)
     return a, inputs
 
 
-def _backward(layers: list[nn.Linear], inputs: list[torch.Tensor], g: torch.Tensor, input_grad: bool, tanh: bool):
+def _backward(layers: list[nn.Linear], inputs: list[torch.Tensor], g: torch.Tensor, input_grad: bool, act_backward):
     """Backpropagate `g` (gradient of the output) through the layers, writing weight and bias gradients."""
     for i in reversed(range(len(layers))):
         lin, a = layers[i], inputs[i]
@@ -46,7 +53,7 @@ def _backward(layers: list[nn.Linear], inputs: list[torch.Tensor], g: torch.Tens
         if i > 0 or input_grad:
             g = g.mm(lin.weight)                                # (B, in)
             if i > 0:                                           # through the activation that produced `a`
-                g = torch.ops.aten.tanh_backward(g, a) if tanh else torch.ops.aten.threshold_backward(g, a, 0)
+                g = act_backward(g, a)
     return g
 
 
@@ -58,9 +65,9 @@ def loss_and_grad(model: AutoEncoder, x: torch.Tensor, eps: torch.Tensor | None,
     n, d = x.shape[0], cfg.latent_dim
     x = x.reshape(n, -1)                                        # (B, C*H*W)
     enc, dec = _linears(model.encoder), _linears(model.decoder)
-    tanh = cfg.activation == "tanh"
+    act, act_backward = _ACTIVATIONS[cfg.activation]
 
-    out, enc_inputs = _forward(enc, x, tanh)
+    out, enc_inputs = _forward(enc, x, act)
     if model.variational:
         mu, logvar_raw = out[:, :d], out[:, d:]                 # (B, d) each
         logvar = logvar_raw.clamp(*LOGVAR_RANGE)
@@ -68,7 +75,7 @@ def loss_and_grad(model: AutoEncoder, x: torch.Tensor, eps: torch.Tensor | None,
         z = torch.addcmul(mu, std, eps)
     else:
         z = out
-    logits, dec_inputs = _forward(dec, z, tanh)                 # (B, C*H*W)
+    logits, dec_inputs = _forward(dec, z, act)                 # (B, C*H*W)
 
     p = torch.sigmoid(logits)
     if cfg.likelihood == "bernoulli":
@@ -84,7 +91,7 @@ def loss_and_grad(model: AutoEncoder, x: torch.Tensor, eps: torch.Tensor | None,
         g = r.mul_(p * (1 - p)).mul_(inv_var / n)
         in_range = (model.log_sigma > LOG_SIGMA_RANGE[0]) & (model.log_sigma < LOG_SIGMA_RANGE[1])
         model.log_sigma.grad = (pixels - inv_var * r2) / n * in_range
-    g = _backward(dec, dec_inputs, g, input_grad=True, tanh=tanh)   # (B, d): d loss / d z
+    g = _backward(dec, dec_inputs, g, input_grad=True, act_backward=act_backward)   # (B, d): d loss / d z
 
     if model.variational:
         beta = cfg.beta * kl_scale
@@ -98,5 +105,5 @@ def loss_and_grad(model: AutoEncoder, x: torch.Tensor, eps: torch.Tensor | None,
     else:
         kl = recon.new_zeros(())
         total = recon
-    _backward(enc, enc_inputs, g, input_grad=False, tanh=tanh)
+    _backward(enc, enc_inputs, g, input_grad=False, act_backward=act_backward)
     return Loss(total, recon, kl)

@@ -291,8 +291,7 @@ def _make_step(net, optimizer, world: int, device: torch.device, amp: torch.dtyp
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
             loss = module(x, eps)
-        objective = loss.total if kl_scale == 1 else loss.recon + beta * kl_scale * loss.kl
-        total = objective.float() * weight
+        total = (loss.recon + beta * kl_scale * loss.kl).float() * weight     # loss.total when kl_scale is 1
         if scaler is None:
             total.backward()
             optimizer.step()
