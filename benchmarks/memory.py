@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentwalk import mapped
+from latentwalk.data import mapped
 
 SHAPE = (3, 64, 64)
 TRAIN = ["--hidden", "200,200", "--latent-dim", "16", "--epochs", "1", "--batch-size", "128", "--device", "cpu"]

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import torch
 
-from latentwalk import checkpoint, datasets
-from latentwalk.evaluate import evaluate
+from latentwalk.data import datasets
+from latentwalk.run import checkpoint
+from latentwalk.measure.evaluate import evaluate
 from latentwalk.models import ModelConfig
-from latentwalk.runconfig import DataConfig, TrainConfig
-from latentwalk.train import fit
+from latentwalk.run.config import DataConfig, TrainConfig
+from latentwalk.training.fit import fit
 
 
 def run(z: int, minutes: float, k: int, out: Path, threads: int, schedule: str, warmup: float) -> dict:

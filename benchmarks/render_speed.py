@@ -1,8 +1,8 @@
 """Decoding and animation speed against the straightforward way, in the same run.
 
-1. The 20x20 latent grid: `explore.decode` (one batched forward pass) against the post's loop, which
+1. The 20x20 latent grid: `walk.core.decode` (one batched forward pass) against the post's loop, which
    decodes one grid point at a time. Target: >= 50x.
-2. A 300-frame three-panel spiral MP4: `render.animate.spiral` (figure built once, moving artists blitted
+2. A 300-frame three-panel spiral MP4: `figures.animate.spiral` (figure built once, moving artists blitted
    over a background drawn once) against the same animation with the figure rebuilt for every frame.
    Target: >= 5x.
 
@@ -26,11 +26,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import latentwalk  # noqa: E402
-from latentwalk import explore, paths  # noqa: E402
+from latentwalk.walk import core, paths  # noqa: E402
 from latentwalk.models import ModelConfig  # noqa: E402
-from latentwalk.render import animate  # noqa: E402
-from latentwalk.runconfig import DataConfig, TrainConfig  # noqa: E402
-from latentwalk.train import fit  # noqa: E402
+from latentwalk.figures import animate  # noqa: E402
+from latentwalk.run.config import DataConfig, TrainConfig  # noqa: E402
+from latentwalk.training.fit import fit  # noqa: E402
 
 
 def grid_per_point(model, z: np.ndarray) -> np.ndarray:
@@ -98,15 +98,15 @@ def main() -> None:
                               TrainConfig(epochs=1, device="cpu"), log=lambda s: None)
         model = latentwalk.load(run)
         z = paths.grid(20, (-3, 3))
-        batched = timed(lambda: explore.decode(model, z), 20)
+        batched = timed(lambda: core.decode(model, z), 20)
         looped = timed(lambda: grid_per_point(model, z), 3)
-        assert np.allclose(explore.decode(model, z)[:, 0], grid_per_point(model, z), atol=1e-5)
+        assert np.allclose(core.decode(model, z)[:, 0], grid_per_point(model, z), atol=1e-5)
         print(f"20x20 grid decode: batched {batched * 1e3:.2f} ms, per point {looped * 1e3:.1f} ms, "
               f"speed-up {looped / batched:.0f}x  {'PASS' if looped / batched >= 50 else 'MISS'} (target >= 50x)")
 
         path, t = paths.spiral(args.frames), paths.spiral_parameter(args.frames)
-        images = explore.decode(model, path)
-        ours = timed(lambda: animate.spiral(path, t, images, tmp / "ours"), 1)
+        images = core.decode(model, path)
+        ours = timed(lambda: animate.spiral(path, t, images, "ours"), 1)
         rebuilt = timed(lambda: spiral_rebuilt(path, t, images, tmp / "rebuilt.mp4"), 1)
         print(f"{args.frames}-frame spiral MP4: ours {ours:.1f} s, rebuilt per frame {rebuilt:.1f} s, "
               f"speed-up {rebuilt / ours:.1f}x  {'PASS' if rebuilt / ours >= 5 else 'MISS'} (target >= 5x)")

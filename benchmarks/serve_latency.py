@@ -27,11 +27,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from latentwalk import classifier
+from latentwalk.measure import classifier
 from latentwalk.models import ModelConfig
-from latentwalk.runconfig import DataConfig, TrainConfig
-from latentwalk.train import fit
-from latentwalk.workbench import Workbench
+from latentwalk.run.config import DataConfig, TrainConfig
+from latentwalk.training.fit import fit
+from latentwalk.explorer.workbench import Workbench
 
 TARGETS = {1: 30.0, 64: 60.0}
 

@@ -2,7 +2,7 @@
 
 The reference is written the way most PyTorch code is: a per-sample `Dataset` that turns each uint8 image
 into a float tensor, a `DataLoader` with shuffle=True, the same model trained through autograd on the same
-loss, and Adam with its default settings. Ours is `latentwalk.train.fit` itself (the epoch time it records).
+loss, and Adam with its default settings. Ours is `latentwalk.training.fit.fit` itself (the epoch time it records).
 Reference, ours and the floor run back to back in each repeat, and the medians of the per-repeat ratios
 are reported: on a shared machine the speed drifts by 2x over minutes, ratios of neighbours much less.
 
@@ -24,10 +24,11 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from latentwalk import checkpoint, datasets
+from latentwalk.data import datasets
+from latentwalk.run import checkpoint
 from latentwalk.models import ModelConfig, build
-from latentwalk.runconfig import DataConfig, TrainConfig
-from latentwalk.train import fit
+from latentwalk.run.config import DataConfig, TrainConfig
+from latentwalk.training.fit import fit
 
 CONFIGS = [((200, 200), 2, 128), ((200, 200), 2, 32), ((400,), 20, 128)]   # hidden, z, batch
 TARGETS = {128: 3.0, 32: 1.8}    # speed-up over the reference

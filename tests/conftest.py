@@ -7,12 +7,36 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentwalk import classifier, datasets
+from latentwalk.cli import main
+from latentwalk.data import datasets
+from latentwalk.measure import classifier
 from latentwalk.models import ModelConfig
-from latentwalk.runconfig import DataConfig, TrainConfig
-from latentwalk.train import fit
+from latentwalk.run.config import DataConfig, TrainConfig
+from latentwalk.training.fit import fit
 
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"       # Debian's (Playwright cannot download its own browser here)
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    """Run `latentwalk ARGV` in this process: (exit code, stdout, stderr)."""
+    try:
+        main(list(map(str, argv)))
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def one_line_error(capsys, *argv) -> str:
+    """Run a command that must fail: exit code 2 and exactly one line on stderr, which is returned."""
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2, err
+    assert err.startswith("latentwalk: error: ") and err.count("\n") == 1, err
+    return err
 
 
 @pytest.fixture(scope="session")

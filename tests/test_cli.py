@@ -10,24 +10,7 @@ from PIL import Image
 
 from latentwalk.cli import main
 
-from conftest import ROOT
-
-
-def run_cli(capsys, *argv):
-    try:
-        main(list(map(str, argv)))
-        code = 0
-    except SystemExit as e:
-        code = e.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def one_line_error(capsys, *argv) -> str:
-    code, _, err = run_cli(capsys, *argv)
-    assert code == 2, err
-    assert err.startswith("latentwalk: error: ") and err.count("\n") == 1, err
-    return err
+from conftest import ROOT, one_line_error, run_cli
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--loops", type=int, default=20, help="turns of the last angle (default 20)")
     c = with_classifier(figure_command("interpolate", "F10-F11: lerp, slerp and nlerp between two codes"))
     c.add_argument("--method", default="lerp,slerp,nlerp", help="comma-separated: lerp, slerp, nlerp")
-    c.add_argument("--steps", type=int, default=10)
+    c.add_argument("--steps", type=int, default=11, help="points per path (default 11: odd, so t = 1/2 is one)")
     c.add_argument("--from", dest="source", default="prior", help="endpoints: prior (default) or test")
     c.add_argument("--pairs", type=int, default=1, help="endpoint pairs to score (default 1)")
     c.add_argument("--seed", type=int, default=0)
@@ -177,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _train(args) -> None:
     from .models import ModelConfig
-    from .runconfig import DataConfig, TrainConfig
-    from .train import fit
+    from .run.config import DataConfig, TrainConfig
+    from .training.fit import fit
 
     model_opts = {"kind": args.model, "arch": args.arch, "latent_dim": args.latent_dim, "hidden": args.hidden,
                   "activation": args.activation, "likelihood": args.likelihood, "beta": args.beta}
@@ -208,7 +208,7 @@ def _train(args) -> None:
 
 
 def _convert(args) -> None:
-    from .mapped import convert, load
+    from .data.mapped import convert, load
 
     out = convert(args.source, args.out, args.greyscale, args.size)
     splits = {split: load(out, split)[0] for split in ("train", "test")}
@@ -220,9 +220,9 @@ def _convert(args) -> None:
 
 
 def _evaluate(args) -> None:
-    from . import checkpoint
-    from .evaluate import evaluate
-    from .train import choose_device
+    from .measure.evaluate import evaluate
+    from .run import checkpoint
+    from .training.fit import choose_device
 
     cfg = checkpoint.load_config(args.run)
     model = checkpoint.load(args.run, choose_device(args.device))
@@ -239,53 +239,58 @@ def _evaluate(args) -> None:
 
 
 def _figures(args) -> None:
-    """Every figure command: load what it needs, call the gallery, print the files written."""
-    from . import checkpoint, classifier, gallery
+    """Every figure command: load what it needs, call the gallery, write its outputs, print the files written."""
+    from .figures import gallery, output
+    from .measure import classifier, scores
+    from .run import checkpoint
 
-
-    def judge():
-        return None if getattr(args, "no_classifier", False) else classifier.load(log=lambda s: print(s, file=sys.stderr))
+    def scorers():
+        judge = None if getattr(args, "no_classifier", False) else \
+            classifier.load(log=lambda s: print(s, file=sys.stderr))
+        return scores.scorers(judge)
 
     if args.command == "geometry":
         out = args.out or Path("figures")
-        files = gallery.geometry_figures(out, list(args.dims))
+        outputs = gallery.geometry_figures(list(args.dims))
     elif args.command == "compare":
         ae, vae = checkpoint.load(args.ae_run), checkpoint.load(args.vae_run)
         if ae.config.kind != "ae" or vae.config.kind != "vae":
             raise ConfigError("compare takes an AE run, then a VAE run")
         out = args.out or checkpoint.run_file(args.vae_run, "figures")
-        files = gallery.compare(ae, vae, out, *checkpoint.test_data(args.vae_run, 5000), judge(), args.n)
+        judged = scorers()
+        prior = {m.config.kind: gallery.prior_walk(m, judged, args.n) for m in (ae, vae)}
+        outputs = gallery.compare(ae, vae, *checkpoint.test_data(args.vae_run, 5000), prior)
     else:
         model = checkpoint.load(args.run)
         out = args.out or checkpoint.run_file(args.run, "figures")    # a link there would write elsewhere
         c = args.command
         if c == "summary":
-            files = gallery.model_summary(model, out)
+            outputs = gallery.model_summary(model)
         elif c == "grid":
-            files = gallery.grid(model, out, args.size, tuple(args.extent), args.dims and tuple(args.dims), args.fix,
-                                 args.gaussian)
+            outputs = gallery.grid(model, args.size, tuple(args.extent), args.dims and tuple(args.dims), args.fix,
+                                   args.gaussian)
         elif c == "scatter":
-            files = gallery.scatter(model, out, *checkpoint.test_data(args.run, args.limit),
-                                    args.dims and tuple(args.dims))
+            outputs = gallery.scatter(model, *checkpoint.test_data(args.run, args.limit),
+                                      args.dims and tuple(args.dims))
         elif c == "samples":
-            files = gallery.samples(model, out, checkpoint.test_data(args.run, args.n)[0], args.n, args.seed)
+            outputs = gallery.samples(model, checkpoint.test_data(args.run, args.n)[0], args.n, args.seed)
         elif c == "traverse":
-            files = gallery.traverse(model, out, args.steps, args.span)
-        elif c in ("spiral", "sphere-walk"):
-            if args.steps < 2 or not 1 <= args.fps <= 120:
-                raise ConfigError(f"--steps must be >= 2 and --fps in 1..120, got {args.steps} and {args.fps}")
-            files = (gallery.spiral(model, out, args.steps, args.fps, args.gif, judge()) if c == "spiral" else
-                     gallery.sphere_walk(model, out, args.steps, args.loops, args.fps, args.gif, judge()))
+            outputs = gallery.traverse(model, args.steps, args.span)
+        elif c == "spiral":
+            outputs = gallery.spiral(model, args.steps, args.fps, args.gif, scorers())
+        elif c == "sphere-walk":
+            outputs = gallery.sphere_walk(model, args.steps, args.loops, args.fps, args.gif, scorers())
         else:
             images = checkpoint.test_data(args.run)[0] if args.source == "test" else None
-            files = gallery.interpolate(model, out, [m.strip() for m in args.method.split(",")], args.steps,
-                                        args.source, args.seed, args.pairs, judge(), images)
-    for f in files:
+            walks = gallery.interpolation_walks(model, [m.strip() for m in args.method.split(",")], args.steps,
+                                                args.source, args.seed, args.pairs, scorers(), images)
+            outputs = gallery.interpolate(model, walks, args.source)
+    for f in output.write(outputs, out):
         print(f"wrote {f}")
 
 
 def _demo(args) -> None:
-    from .demo import run_demo
+    from .report.demo import run_demo
 
     out = args.out or Path("runs/demo-quick" if args.quick else "runs/demo")
     path = run_demo(out, args.quick, log=lambda s: print(s, flush=True))
@@ -293,9 +298,9 @@ def _demo(args) -> None:
 
 
 def _serve(args) -> None:
-    from . import classifier
+    from .measure import classifier
     try:
-        from .serve import serve
+        from .explorer.server import serve
     except ImportError:
         raise ConfigError("the explorer needs FastAPI and uvicorn: pip install 'latentwalk[serve]'") from None
 

@@ -1,0 +1,196 @@
+"""What the live explorer asks of the runs it was started with: describe them, decode, interpolate, walk.
+
+Plain library code (numpy in, JSON-ready values out); `serve.py` puts HTTP in front of it. Models are
+named at start-up and looked up by name only, so a request can reach nothing else. Every argument is
+checked here, with the same one-line errors as the rest of the library, and every answer is bounded:
+
+    MAX_BATCH       latent points decoded per request
+    MAX_DIM         latent size a request may carry
+    Z_LIMIT         largest |coordinate| (the prior puts mass within about 5 of 0)
+    MAX_BYTES       pixels per answer (images travel as base64 uint8, not as JSON numbers)
+
+Images travel as {"shape": [n, H, W, C], "pixels": base64 of uint8}: 64 MNIST digits are 50 KB, and the
+page paints them straight into a canvas.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import ConfigError, LatentwalkError, is_int, require
+from ..measure import classifier
+from ..measure.scores import scorers
+from ..models.autoencoder import AutoEncoder, codes
+from ..run import checkpoint
+from ..walk import core, paths
+
+MAX_BATCH = 1024
+MAX_DIM = 4096
+MAX_STEPS = 1000
+MAX_LOOPS = 100
+Z_LIMIT = 1000.0
+MAX_BYTES = 1 << 24
+SCATTER = 2000            # encoded test images drawn on the latent plane
+GALLERY_PER_LABEL = 3     # test images offered as interpolation endpoints, per label
+SLIDERS = 10              # dimensions (largest KL first) given a slider
+
+
+class UnknownModel(LatentwalkError):
+    """A request named a model the server was not started with."""
+
+
+def images_payload(images: np.ndarray) -> dict:
+    """(n, C, H, W) floats in [0, 1] -> {"shape": [n, H, W, C], "pixels": base64 uint8}."""
+    pixels = np.ascontiguousarray((np.clip(images, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(0, 2, 3, 1))
+    return {"shape": list(pixels.shape), "pixels": base64.b64encode(pixels.tobytes()).decode("ascii")}
+
+
+def _floats(values: np.ndarray, digits: int = 4) -> list:
+    return np.round(np.asarray(values, dtype=np.float64), digits).tolist()
+
+
+@dataclass
+class Entry:
+    model: AutoEncoder
+    info: dict       # what the page is told about the model, JSON-ready
+
+
+def _names(runs: list[Path]) -> list[str]:
+    """Each run's folder name, with as many parent folders as it takes to tell it from the others."""
+    parts = [r.resolve().parts for r in runs]
+    if len(set(parts)) < len(parts):
+        raise ConfigError("the same run folder is given twice")
+    names = []
+    for i, p in enumerate(parts):
+        for depth in range(1, len(p) + 1):
+            name = "/".join(p[-depth:])
+            if all("/".join(q[-depth:]) != name for j, q in enumerate(parts) if j != i):
+                break
+        names.append(name)
+    return names
+
+
+def _gallery(labels: torch.Tensor | None, n: int) -> np.ndarray:
+    """The first GALLERY_PER_LABEL test images of each label, label by label (the first 30 without labels)."""
+    if labels is None:
+        return np.arange(min(n, 10 * GALLERY_PER_LABEL))
+    labels = labels.numpy()
+    return np.concatenate([np.flatnonzero(labels == k)[:GALLERY_PER_LABEL] for k in np.unique(labels)])
+
+
+def describe(name: str, run: Path, model: AutoEncoder) -> dict:
+    """Everything the page draws before its first request: the plane, the codes, the gallery, the KL order."""
+    images, labels = checkpoint.test_data(run, SCATTER)
+    mu, logvar = codes(model, images)
+    order, weights, weight_name = core.ranked_dims(mu, logvar)
+    plane = core.plane(order)       # d = 1: the line of z1 (drawn with y = 0)
+    xy = mu[:, plane].numpy() if len(plane) == 2 else np.column_stack([mu[:, 0].numpy(), np.zeros(len(mu))])
+    extent = float(max(4.0, 1.1 * np.quantile(np.abs(xy), 0.99)))
+    pick = _gallery(labels, len(images))
+    cfg = model.config
+    metrics = checkpoint.read_metrics(run)
+    fingerprint = checkpoint.load_config(run).data.fingerprint
+    return {
+        "name": name, "kind": cfg.kind, "latent_dim": cfg.latent_dim, "image_shape": list(cfg.image_shape),
+        "hidden": list(cfg.hidden), "arch": cfg.arch, "epochs": len(metrics), "data": fingerprint,
+        "test_neg_elbo": metrics[-1].get("test_neg_elbo") if metrics else None,
+        "plane": plane, "extent": round(extent, 2),
+        "weights": {"name": weight_name, "dims": order[:SLIDERS], "values": _floats(weights[:SLIDERS])},
+        "scatter": {"x": _floats(xy[:, 0], 3), "y": _floats(xy[:, 1], 3),
+                    "labels": None if labels is None else labels.tolist()},
+        "gallery": {**images_payload(images[pick].float().numpy() / 255),
+                    "labels": None if labels is None else labels[pick].tolist(),
+                    "codes": _floats(mu[pick].numpy())},
+    }
+
+
+class Workbench:
+    """The runs given at start-up, loaded once, and what the explorer's page asks of them."""
+
+    def __init__(self, runs: list[str | os.PathLike], judge: classifier.DigitNet | None = None, log=print):
+        require(len(runs) >= 1, "give at least one run folder")
+        runs = [Path(r) for r in runs]
+        self.judge = judge
+        self.entries: dict[str, Entry] = {}
+        for name, run in zip(_names(runs), runs):
+            model = checkpoint.load(run)
+            log(f"{name}: {model.config.kind.upper()} with z = {model.latent_dim}")
+            self.entries[name] = Entry(model, describe(name, run, model))
+
+    def describe(self) -> dict:
+        return {"models": [e.info for e in self.entries.values()], "classifier": self.judge is not None,
+                "limits": {"batch": MAX_BATCH, "steps": MAX_STEPS, "z": Z_LIMIT}}
+
+    def model(self, name: str) -> AutoEncoder:
+        if name not in self.entries:
+            raise UnknownModel(f"no model named {name!r}; this server has {', '.join(map(repr, self.entries))}")
+        return self.entries[name].model
+
+    def _latent(self, model: AutoEncoder, z, what: str, rows: bool) -> np.ndarray:
+        d = model.latent_dim
+        shape = "(n, {d})" if rows else "({d},)"
+        try:
+            z = np.asarray(z, dtype=np.float64)
+        except (ValueError, TypeError):
+            raise ConfigError(f"{what} must be numbers of shape {shape.format(d=d)}, all rows of the same length") \
+                from None
+        require(z.ndim == (2 if rows else 1) and z.shape[-1] == d and z.size > 0,
+                f"{what} must have shape {shape.format(d=d)} for this model, got {list(z.shape)}")
+        require(bool(np.isfinite(z).all()) and float(np.abs(z).max()) <= Z_LIMIT,
+                f"{what} must hold finite numbers within ±{Z_LIMIT:g}")
+        return z
+
+    def _bounded(self, model: AutoEncoder, n: int) -> None:
+        size = n * int(np.prod(model.config.image_shape))
+        require(size <= MAX_BYTES, f"{n} images of {model.config.image_shape} exceed {MAX_BYTES} pixels: "
+                                   f"ask for fewer")
+
+    def _walk(self, model: AutoEncoder, path: np.ndarray, scores: bool) -> dict:
+        self._bounded(model, len(path))
+        judged = scores and model.config.image_shape == classifier.IMAGE_SHAPE
+        w = core.walk(model, path, scorers(self.judge if judged else None))
+        return {"images": images_payload(w.images),
+                **{k: v.tolist() if k == "digit" else _floats(v) for k, v in w.scores.items()}}
+
+    def decode(self, name: str, z, scores: bool = False) -> dict:
+        """Decode latent points (n, d), each with its norm, prior density and sharpness; with `scores`, also the
+        classifier's digit, confidence and entropy."""
+        model = self.model(name)
+        z = self._latent(model, z, "z", rows=True)
+        require(len(z) <= MAX_BATCH, f"at most {MAX_BATCH} points per request, got {len(z)}")
+        return self._walk(model, z, scores)
+
+    def endpoints(self, name: str, seed: int) -> dict:
+        """Two prior samples on the sqrt(d) shell from the walk core's seeded generator: seed 0 gives the first
+        pair the report's interpolation figure walks."""
+        model = self.model(name)
+        require(is_int(seed) and 0 <= seed < 2 ** 32, f"seed must be an integer in 0..{2 ** 32 - 1}")
+        a, b = core.prior_pairs(model.latent_dim, 1, seed)[0]
+        return {"a": _floats(a, 6), "b": _floats(b, 6)}
+
+    def interpolate(self, name: str, a, b, steps: int = 101, methods: list[str] = tuple(paths.INTERPOLATIONS)) -> dict:
+        """lerp, slerp and nlerp from a to b: decoded, with the norm and the classifier's confidence per step."""
+        model = self.model(name)
+        a, b = self._latent(model, a, "a", rows=False), self._latent(model, b, "b", rows=False)
+        core.check_steps(steps, 2, MAX_STEPS)
+        methods = core.check_methods(methods)
+        d = model.latent_dim
+        return {"t": _floats(np.linspace(0, 1, steps)), "sqrt_d": float(np.sqrt(d)),
+                "rows": {m: self._walk(model, paths.INTERPOLATIONS[m](a, b, steps), True) for m in methods}}
+
+    def sphere_walk(self, name: str, steps: int = 300, loops: int = 10) -> dict:
+        """A walk on the sqrt(d) sphere: decoded frames, norms, confidence and the first four coordinates."""
+        model = self.model(name)
+        d = model.latent_dim
+        require(d >= 2, f"a sphere walk needs d >= 2; {name} has z = {d}")
+        core.check_steps(steps, 2, MAX_STEPS)
+        core.check_steps(loops, 1, MAX_LOOPS, "loops")
+        path = paths.sphere_walk(d, steps, loops)
+        return {"sqrt_d": float(np.sqrt(d)), "coords": _floats(path[:, :4]), **self._walk(model, path, True)}
+

@@ -1,1 +1,0 @@
-"""Figures and animations: the only modules that import matplotlib."""

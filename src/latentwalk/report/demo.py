@@ -1,0 +1,192 @@
+"""`latentwalk demo`: the whole post from models trained here, as one standalone HTML report.
+
+Trains (or reuses, or resumes) the post's four models on bundled MNIST: an AE and a VAE with z = 2, VAEs
+with z = 10 and z = 500; draws every figure with the gallery (written to `out`/figures); measures what the
+post only eyeballs; builds one ReportData and writes `report.html` from it. A second run with the models
+present only re-renders; an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ..data import datasets
+from ..errors import RunError
+from ..figures import draw, gallery, output
+from ..figures.output import Picture, Table
+from ..measure import classifier, evaluate, scores
+from ..models.autoencoder import AutoEncoder, ModelConfig
+from ..run import checkpoint
+from ..run.config import DataConfig, TrainConfig
+from ..training.fit import fit
+from ..version import __version__
+from ..walk import core
+from . import html
+from .contract import EvalRow, Media, MidpointRow, PriorRow, ReportData, Stat
+
+MODELS = {"ae2": ("ae", 2), "vae2": ("vae", 2), "vae10": ("vae", 10), "vae500": ("vae", 500)}
+STEPS = 11          # points on each interpolation: odd, so that t = 1/2 is one of them
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """How much work each part gets: the default demo, or --quick (same sections, less of everything)."""
+    epochs: int = 20
+    frames: int = 300
+    sphere_frames: int = 600
+    pairs: int = 100
+    iwae_k: int = 1000
+    eval_images: int = 2000
+    prior_samples: int = 1000
+
+    @staticmethod
+    def quick() -> Plan:
+        return Plan(epochs=2, frames=60, sphere_frames=120, pairs=20, iwae_k=100, eval_images=500,
+                    prior_samples=300)
+
+
+def _train_or_reuse(run: Path, kind: str, z: int, plan: Plan, log) -> AutoEncoder:
+    model_cfg = ModelConfig(kind=kind, latent_dim=z, hidden=(200, 200))
+    train_cfg = TrainConfig(epochs=plan.epochs, batch_size=128, seed=0, device="cpu")
+    if (run / checkpoint.CONFIG).exists():
+        cfg = checkpoint.load_config(run)
+        if cfg.model != dataclasses.replace(model_cfg, image_shape=cfg.model.image_shape) or cfg.train != train_cfg:
+            raise RunError(f"{run} holds a run with other settings; remove it or choose another --out")
+        done = checkpoint.read_metrics(run)
+        if len(done) < plan.epochs:
+            log(f"{run.name}: resuming at epoch {len(done) + 1} of {plan.epochs}")
+            fit(run, resume=True, log=log)
+        else:
+            log(f"{run.name}: reusing the trained model ({plan.epochs} epochs)")
+    else:
+        log(f"{run.name}: training {'an AE' if kind == 'ae' else 'a VAE'} with z = {z} for {plan.epochs} epochs")
+        fit(run, model_cfg, DataConfig("mnist"), train_cfg, log=log)
+    return checkpoint.load(run)
+
+
+def _media(outputs: list[Picture | Table], name: str, caption: str, suffix: str = ".png") -> Media:
+    return Media(output.find(outputs, name).files[suffix], output.MIME[suffix], caption)
+
+
+def _midpoints(z: int, walks: dict[str, list[core.Walk]]) -> list[MidpointRow]:
+    """Each method's scores at t = 1/2 (the middle of STEPS points), over all pairs."""
+    mid = STEPS // 2
+    return [MidpointRow(z, m, *(Stat.of([w.scores[k][mid] for w in ws])
+                                for k in ("norm", "prior_logpdf", "confidence", "sharpness")))
+            for m, ws in walks.items()]
+
+
+def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: bool, fig_dir: Path,
+          log: Callable[[str], None] = print) -> ReportData:
+    """Draw and measure everything the report shows for the trained `runs` (any subset of MODELS, by name);
+    the figures are also written under `fig_dir`. Parts whose models are absent are left out."""
+    models = {name: checkpoint.load(run) for name, run in runs.items()}
+    judged = scores.scorers(judge)
+    images, labels = datasets.load("mnist", "test")
+    figures: dict[str, Media] = {}
+
+    def drawn(outputs: list[Picture | Table], folder: str) -> list[Picture | Table]:
+        output.write(outputs, fig_dir / folder)
+        return outputs
+
+    log("drawing the figures")
+    metrics = {name: checkpoint.read_metrics(run) for name, run in runs.items()}
+    figures["training"] = Media(drawn([draw.training_curves(metrics, "training_curves")], ".")[0].files[".png"],
+                                "image/png", "Training curves: −ELBO (for the AE, reconstruction) on the training "
+                                             "and test sets after each epoch.")
+    summaries = {name: drawn(gallery.model_summary(model), name) for name, model in models.items()}
+    if "vae2" in models:
+        figures["F1"] = _media(summaries["vae2"], "model", "F1. The 2-D VAE: encoder to μ and log σ², a sampled z, "
+                                                          "decoder back to pixel probabilities.")
+        vae2 = models["vae2"]
+        figures["F2"] = _media(drawn(gallery.grid(vae2, 20, (-3.0, 3.0)), "vae2"), "grid",
+                               "F2. Decoding a 20×20 grid of the plane [−3, 3]²: digits morph smoothly into each "
+                               "other; every point of the plane decodes to something digit-like.")
+        figures["scatter"] = _media(drawn(gallery.scatter(vae2, images[:5000], labels[:5000]), "vae2"), "scatter",
+                                    "Where the test digits land: each class occupies a region, and together they "
+                                    "fill the prior's disc (dashed: 1, 2, 3 σ).")
+        figures["samples"] = _media(drawn(gallery.samples(vae2, images, 16), "vae2"), "samples",
+                                    "Samples from the prior, and test digits with their reconstructions: two "
+                                    "numbers per digit keep its identity and slant, lose the details.")
+        log("rendering the spiral")
+        figures["F3"] = _media(drawn(gallery.spiral(vae2, plan.frames, scorers=judged), "vae2"), "spiral",
+                               "F3. Moving through the plane: the spiral x(t) = (0.2t − 2) sin t, y(t) = "
+                               "(0.2t − 2) cos t over the prior's density, both coordinates against t, and the "
+                               "decoded digit at every step.", ".mp4")
+    geometry = drawn(gallery.geometry_figures(), "geometry")
+    for key, name, caption in (
+            ("F4", "ball_volume", "F4. The volume of the unit n-ball rises to its maximum at n = 5 (8π²/15 ≈ 5.26) "
+                                  "and then falls toward 0."),
+            ("F5", "norms", "F5. Norms of samples from N(0, I_d): the mass leaves the origin for a thin shell of "
+                            "radius ≈ √d (the chi distribution, drawn over each histogram)."),
+            ("F6", "sphere_3d", "F6. A walk on a sphere in hyperspherical coordinates, over points drawn uniformly "
+                                "on it."),
+            ("F7", "sphere_pairs", "F7. The same kind of walk in 4-D, seen through every pair of coordinates."),
+            ("F9", "lerp_slerp", "F9. Between two codes on the √d shell, lerp cuts the chord and sinks to √(d/2) "
+                                 "halfway, where the prior almost never puts codes; slerp follows the arc.")):
+        figures[key] = _media(geometry, name, caption)
+    if "vae10" in models:
+        log("rendering the sphere walk")
+        vae10 = models["vae10"]
+        figures["F8"] = _media(drawn(gallery.sphere_walk(vae10, plan.sphere_frames, 20, scorers=judged), "vae10"),
+                               "sphere_walk", "F8. The walk on the √10 sphere decoded by the 10-D VAE: the shell is "
+                               "where the prior's mass is, so the images stay digit-like; the classifier's "
+                               "confidence follows them.", ".mp4")
+        test_walks = gallery.interpolation_walks(vae10, list(core.METHODS), STEPS, "test", 0, 1, judged, images)
+        figures["interpolate_test"] = _media(drawn(gallery.interpolate(vae10, test_walks, "test"), "vae10/test"),
+                                             "interpolate", "The same three methods between two encoded test "
+                                                            "digits (10-D VAE).")
+
+    log("measuring: interpolations, prior samples, evaluation")
+    midpoints = []
+    for name in ("vae2", "vae10", "vae500"):
+        if name not in models:
+            continue
+        model = models[name]
+        walks = gallery.interpolation_walks(model, list(core.METHODS), STEPS, "prior", 0, plan.pairs, judged)
+        midpoints += _midpoints(model.latent_dim, walks)
+        if name == "vae500":
+            drawn_walks = drawn(gallery.interpolate(model, walks, "prior"), name)
+            figures["F10"] = _media(drawn_walks, "interpolate", "F10. Two prior samples of the 500-D VAE, scaled to "
+                                    "√500, interpolated by lerp, slerp and nlerp (the middle column is t = ½).")
+            figures["F11"] = _media(drawn_walks, "interpolate_norms", f"F11. |z| along each path (mean and range "
+                                    f"over {plan.pairs} pairs): slerp and nlerp stay at √d, lerp dips to √(d/2).")
+    prior = []
+    if "ae2" in models and "vae2" in models:
+        ae2, vae2 = models["ae2"], models["vae2"]
+        walks = {m.config.kind: gallery.prior_walk(m, judged, plan.prior_samples) for m in (ae2, vae2)}
+        figures["F12"] = _media(drawn(gallery.compare(ae2, vae2, images[:5000], labels[:5000], walks), "compare"),
+                                "compare", "F12. Nothing asks the AE's codes to follow the prior: they spread "
+                                "wherever reconstruction likes, leaving holes and far-out regions, so a prior sample "
+                                "z ~ N(0, I) may land between digits. The VAE's KL term packs its codes into the "
+                                "prior. The table measures how often each model's prior samples decode to a digit "
+                                "the classifier is sure of.")
+        prior = [PriorRow(f"{kind.upper()} z=2", float(w.scores["confidence"].mean()),
+                          scores.confident_share(w.scores["confidence"])) for kind, w in walks.items()]
+    evaluation = []
+    for name, model in models.items():
+        r = evaluate.evaluate(model, images[:plan.eval_images], k=plan.iwae_k)
+        evaluation.append(EvalRow(name, model.latent_dim, len(metrics[name]),
+                                  sum(row["seconds"] for row in metrics[name]), r["neg_elbo"], r["nll_iwae"],
+                                  r["active_units"]))
+    described = [f"{'an AE' if m.config.kind == 'ae' else 'a VAE'} with z = {m.latent_dim}" for m in models.values()]
+    return ReportData(__version__, quick, plan.epochs, described, plan.eval_images, plan.iwae_k, plan.pairs,
+                      plan.prior_samples, figures, evaluation, midpoints, prior)
+
+
+def run_demo(out: str | Path = "runs/demo", quick: bool = False, log: Callable[[str], None] = print) -> Path:
+    """Train or reuse the models, draw and measure everything, write `out`/report.html; return its path."""
+    out = Path(out)
+    plan = Plan.quick() if quick else Plan()
+    t0 = time.perf_counter()
+    runs = {name: out / name for name in MODELS}
+    for name, (kind, z) in MODELS.items():
+        _train_or_reuse(runs[name], kind, z, plan, log)
+    judge = classifier.load(log=log)
+    data = build(runs, plan, judge, quick, out / "figures", log)
+    path = html.write(out / "report.html", data)
+    log(f"wrote {path} in {time.perf_counter() - t0:.0f} s")
+    return path

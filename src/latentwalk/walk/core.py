@@ -1,0 +1,120 @@
+"""The walk core: every path of every figure, of the report and of the explorer is decoded and scored here.
+
+A walk is a path (steps, d), its decoded images (steps, C, H, W) and per-point scores (each (steps,)):
+
+    norm           |z|, to compare with the prior's typical shell sqrt(d)
+    prior_logpdf   log N(z; 0, I)
+    …              whatever the scorers passed in add (the digit classifier's verdict, sharpness, …)
+
+Scorers are callables `images -> {name: (steps,) array}`, passed in by the caller: the core knows latent
+geometry, not what makes an image good, and it never imports a classifier or trains anything.
+This module is also the one place for the choices every adapter shares: the endpoints of an interpolation
+(encoded test images or prior samples, one seeded generator), the plane shown for a model with d > 2,
+the interpolation methods and the step checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..errors import is_int, require
+from ..models.autoencoder import AutoEncoder, codes, kl_per_dim
+from . import geometry, paths
+
+Scorer = Callable[[np.ndarray], dict[str, np.ndarray]]    # images (n, C, H, W) in [0, 1] -> {score: (n,)}
+METHODS = tuple(paths.INTERPOLATIONS)                       # lerp, slerp, nlerp
+
+
+@dataclass(frozen=True)
+class Walk:
+    path: np.ndarray                 # (steps, d) float64
+    images: np.ndarray               # (steps, C, H, W) float32 in [0, 1]
+    scores: dict[str, np.ndarray]    # each (steps,)
+
+
+@torch.no_grad()
+def decode(model: AutoEncoder, path: np.ndarray | torch.Tensor, batch_size: int = 4096) -> np.ndarray:
+    """Decode a path (steps, d) into images (steps, C, H, W), float32 in [0, 1]."""
+    z = torch.as_tensor(np.asarray(path), dtype=torch.float32)
+    out = [model.decode(z[i:i + batch_size]).cpu() for i in range(0, len(z), batch_size)]
+    if len(out) <= 1:                                   # one batch (or none): no copy
+        return out[0].numpy() if out else np.zeros((0, *model.config.image_shape), np.float32)
+    return torch.cat(out).numpy()
+
+
+def walk(model: AutoEncoder, path: np.ndarray, scorers: Sequence[Scorer] = ()) -> Walk:
+    """Decode a path in batches and score every point: its latent norm and prior density, then each scorer's."""
+    path = np.asarray(path, dtype=np.float64)
+    images = decode(model, path)
+    scores = {"norm": np.linalg.norm(path, axis=1), "prior_logpdf": geometry.prior_logpdf(path)}
+    for scorer in scorers:
+        scores.update(scorer(images))
+    return Walk(path, images, scores)
+
+
+# --------------------------------------------------------------------------- checks shared by every adapter
+
+def check_steps(steps: int, low: int, high: int, name: str = "steps") -> None:
+    require(is_int(steps) and low <= steps <= high, f"{name} must be an integer in {low}..{high}, got {steps!r}")
+
+
+def check_methods(methods: Sequence[str]) -> list[str]:
+    """The interpolation methods asked for, each once, in the order given."""
+    unknown = [m for m in methods if m not in paths.INTERPOLATIONS]
+    require(len(methods) > 0 and not unknown, f"unknown method {', '.join(map(str, unknown)) or '(none)'}: use "
+                                               f"{', '.join(METHODS)} (comma-separated)")
+    return list(dict.fromkeys(methods))
+
+
+# --------------------------------------------------------------------------- endpoints and interpolations
+
+def prior_pairs(d: int, pairs: int, seed: int) -> np.ndarray:
+    """(pairs, 2, d) prior samples rescaled onto the sqrt(d) shell, where the prior's mass lies."""
+    z = np.random.default_rng(seed).standard_normal((pairs, 2, d))
+    return z / np.linalg.norm(z, axis=-1, keepdims=True).clip(1e-12) * np.sqrt(d)
+
+
+def endpoints(model: AutoEncoder, source: str, pairs: int, seed: int,
+              images: torch.Tensor | None = None) -> np.ndarray:
+    """(pairs, 2, d) endpoints: prior samples on the sqrt(d) shell, or the codes of random test images."""
+    require(is_int(pairs) and pairs >= 1, f"--pairs must be an integer >= 1, got {pairs!r}")
+    require(source in ("prior", "test"), f"--from must be prior or test, got {source!r}")
+    d = model.latent_dim
+    if source == "prior":
+        return prior_pairs(d, pairs, seed)
+    require(images is not None and len(images) >= 2, "encoding test endpoints needs test images")
+    idx = np.random.default_rng(seed).choice(len(images), size=(pairs, 2), replace=len(images) < 2 * pairs)
+    return codes(model, images[idx.ravel()])[0].numpy().astype(np.float64).reshape(pairs, 2, d)
+
+
+def interpolations(model: AutoEncoder, ends: np.ndarray, methods: Sequence[str], steps: int,
+                   scorers: Sequence[Scorer] = ()) -> dict[str, list[Walk]]:
+    """Each method's walk between each pair of `ends` (pairs, 2, d): {method: [Walk of (steps, d)] per pair}.
+
+    All pairs of a method are decoded and scored as one batch, then cut back into one walk per pair."""
+    out = {}
+    for m in check_methods(methods):
+        path = np.concatenate([paths.INTERPOLATIONS[m](a, b, steps) for a, b in ends])    # (pairs * steps, d)
+        w = walk(model, path, scorers)
+        out[m] = [Walk(w.path[k:k + steps], w.images[k:k + steps], {s: v[k:k + steps] for s, v in w.scores.items()})
+                  for k in range(0, len(path), steps)]
+    return out
+
+
+# --------------------------------------------------------------------------- the plane of a model with d > 2
+
+def ranked_dims(mu: torch.Tensor, logvar: torch.Tensor | None) -> tuple[list[int], np.ndarray, str]:
+    """Latent dimensions by what they carry over a set of codes (`codes(model, images)`), largest first: the
+    mean KL of a VAE, the population variance of an AE's codes. Returns (order, weights in that order, name)."""
+    weight = kl_per_dim(mu, logvar) if logvar is not None else mu.var(0, unbiased=False)
+    order = torch.argsort(weight, descending=True).tolist()
+    return order, weight[order].numpy(), ("KL" if logvar is not None else "variance")
+
+
+def plane(order: list[int]) -> list[int]:
+    """The two dimensions shown as a plane (the two largest of `order`, in index order; d = 1: the one)."""
+    return sorted(order[:2])

@@ -1,0 +1,463 @@
+"""The live explorer: a real uvicorn server on 127.0.0.1 over small trained runs, its API, and its page in Chromium."""
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import numpy as np
+import pytest
+import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, train_small
+from latentwalk.measure import classifier
+from latentwalk.run import checkpoint
+from latentwalk.walk import core, paths
+from latentwalk.explorer.server import listen, make_app
+from latentwalk.explorer.workbench import MAX_BATCH, MAX_STEPS, Workbench
+
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, small_npz, small_run):
+    root = tmp_path_factory.mktemp("serve")
+    ae = train_small(root / "ae2", small_npz, epochs=2, kind="ae")
+    vae = train_small(root / "vae2", small_npz, epochs=2)
+    return {"ae2": ae, "vae2": vae, "vae": small_run}      # small_run: a VAE with z = 4
+
+
+@pytest.fixture(scope="module")
+def url(runs, judge):
+    """A real server on a free port of 127.0.0.1, in a thread, for the module."""
+    sock = listen("127.0.0.1", 0)
+    app = make_app(Workbench(list(runs.values()), judge, log=lambda s: None), {"127.0.0.1", "localhost"})
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not server.started:
+        assert time.time() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def client(url):
+    with httpx.Client(base_url=url, timeout=30) as c:
+        yield c
+
+
+def pixels(payload) -> np.ndarray:
+    n, h, w, c = payload["shape"]
+    return np.frombuffer(base64.b64decode(payload["pixels"]), np.uint8).reshape(n, h, w, c)
+
+
+# ---------------------------------------------------------------- the API answers
+
+def test_models_describes_every_run(client, runs):
+    info = client.get("/api/models").json()
+    assert [m["name"] for m in info["models"]] == ["ae2", "vae2", "vae"]
+    assert info["classifier"] is True
+    ae, vae2, vae4 = info["models"]
+    assert (ae["kind"], ae["latent_dim"], ae["weights"]["name"]) == ("ae", 2, "variance")
+    assert vae4["latent_dim"] == 4 and len(vae4["plane"]) == 2 and vae4["weights"]["name"] == "KL"
+    # the plane of a 4-D model: its two dimensions of largest KL
+    assert set(vae4["plane"]) == set(vae4["weights"]["dims"][:2])
+    assert len(vae2["scatter"]["x"]) == len(vae2["scatter"]["labels"]) == 200     # the held-out tenth of 2,000
+    g = vae2["gallery"]
+    assert pixels(g).shape == (30, 28, 28, 1) and len(g["codes"]) == 30 and len(g["codes"][0]) == 2
+    assert g["labels"] == sorted(g["labels"]) and set(g["labels"]) == set(range(10))
+
+
+def test_decode_returns_the_models_pixels(client, runs, judge):
+    z = [[0.0, 0.0], [1.5, -0.5], [-2.0, 2.0]]
+    r = client.post("/api/decode", json={"model": "vae2", "z": z, "scores": True})
+    assert r.status_code == 200
+    body = r.json()
+    got = pixels(body["images"])
+    want = checkpoint.load(runs["vae2"]).decode(np.array(z)).numpy()
+    assert got.shape == (3, 28, 28, 1)
+    assert np.abs(got[..., 0].astype(int) - np.round(want[:, 0] * 255)).max() <= 1
+    assert body["norm"] == pytest.approx(np.linalg.norm(z, axis=1), abs=1e-4)
+    verdict = classifier.judge(judge, want)
+    assert body["digit"] == verdict["digit"].tolist()
+    assert body["confidence"] == pytest.approx(verdict["confidence"].numpy(), abs=1e-4)
+    assert "digit" not in client.post("/api/decode", json={"model": "vae2", "z": z}).json()
+
+
+def test_interpolate_rows_and_norms(client):
+    a, b = [2.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0]            # orthogonal, both on the sqrt(4) shell
+    body = client.post("/api/interpolate", json={"model": "vae", "a": a, "b": b, "steps": 21}).json()
+    assert sorted(body["rows"]) == ["lerp", "nlerp", "slerp"] and len(body["t"]) == 21
+    rows = body["rows"]
+    assert pixels(rows["slerp"]["images"]).shape == (21, 28, 28, 1)
+    assert rows["slerp"]["norm"] == pytest.approx([2.0] * 21, abs=1e-4)
+    assert rows["nlerp"]["norm"] == pytest.approx([2.0] * 21, abs=1e-4)
+    assert rows["lerp"]["norm"][10] == pytest.approx(np.sqrt(2), abs=1e-4)    # sqrt(d/2) at the midpoint
+    assert rows["lerp"]["norm"] == pytest.approx(np.linalg.norm(paths.lerp(a, b, 21), axis=1), abs=1e-4)
+    assert all(0 <= c <= 1 for c in rows["lerp"]["confidence"])
+
+
+def test_prior_endpoints_come_from_the_walk_core(client, runs):
+    model = checkpoint.load(runs["vae"])
+    first = core.endpoints(model, "prior", 5, 0)[0]           # the first of the pairs a figure or report walks
+    body = client.post("/api/endpoints", json={"model": "vae", "seed": 0}).json()
+    assert body["a"] == pytest.approx(first[0], abs=1e-6) and body["b"] == pytest.approx(first[1], abs=1e-6)
+    assert np.linalg.norm(body["a"]) == pytest.approx(2.0, abs=1e-5)          # on the sqrt(4) shell
+    other = client.post("/api/endpoints", json={"model": "vae", "seed": 1}).json()
+    assert other["a"] == pytest.approx(core.prior_pairs(4, 1, 1)[0, 0], abs=1e-6) and other["a"] != body["a"]
+
+
+def test_sphere_walk_stays_on_the_shell(client):
+    body = client.post("/api/sphere-walk", json={"model": "vae", "steps": 50, "loops": 3}).json()
+    assert body["sqrt_d"] == 2.0 and len(body["coords"]) == 50 and len(body["coords"][0]) == 4
+    assert body["norm"] == pytest.approx([2.0] * 50, abs=1e-4)
+    assert pixels(body["images"]).shape == (50, 28, 28, 1)
+
+
+# ---------------------------------------------------------------- bad requests: 4xx JSON, one line, never 5xx
+
+BAD = [
+    ("/api/decode", {"model": "vae2", "z": [[0.0, 1.0, 2.0]]}, 400),               # wrong dimension
+    ("/api/decode", {"model": "vae", "z": [[0.0, 1.0]]}, 400),
+    ("/api/decode", {"model": "vae2", "z": [[0.0, 1e6]]}, 400),                     # beyond the bound on |z|
+    ("/api/decode", {"model": "vae2", "z": [[0.0], [1.0, 2.0]]}, 400),              # ragged
+    ("/api/decode", {"model": "vae2", "z": []}, 422),
+    ("/api/decode", {"model": "vae2", "z": [[]]}, 422),
+    ("/api/decode", {"model": "vae2", "z": [[0.0, 0.0]] * (MAX_BATCH + 1)}, 422),   # batch bound
+    ("/api/decode", {"model": "vae2", "z": [["1", 2]]}, 422),                       # strings are not numbers
+    ("/api/decode", {"model": "vae2", "z": [[True, 2]]}, 422),
+    ("/api/decode", {"model": "vae2", "z": [[None, 2]]}, 422),
+    ("/api/decode", {"model": "vae2", "z": [0.0, 1.0]}, 422),
+    ("/api/decode", {"model": "vae2", "z": [[0, 1]], "scores": "yes"}, 422),
+    ("/api/decode", {"model": "vae2", "z": [[0, 1]], "path": "/etc/passwd"}, 422),  # unknown keys
+    ("/api/decode", {"z": [[0, 1]]}, 422),                                          # no model
+    ("/api/decode", {"model": "vae3", "z": [[0, 1]]}, 404),                         # not given at start-up
+    ("/api/decode", {"model": "../vae2", "z": [[0, 1]]}, 404),
+    ("/api/decode", {"model": "/etc/passwd", "z": [[0, 1]]}, 404),
+    ("/api/decode", {"model": 3, "z": [[0, 1]]}, 422),
+    ("/api/decode", [1, 2], 422),
+    ("/api/decode", "vae2", 422),
+    ("/api/interpolate", {"model": "vae", "a": [0, 0, 0, 1], "b": [1, 0, 0]}, 400),
+    ("/api/interpolate", {"model": "vae", "a": [0, 0, 0, 1], "b": [1, 0, 0, 0], "steps": 1}, 422),
+    ("/api/interpolate", {"model": "vae", "a": [0, 0, 0, 1], "b": [1, 0, 0, 0], "steps": MAX_STEPS + 1}, 422),
+    ("/api/interpolate", {"model": "vae", "a": [0, 0, 0, 1], "b": [1, 0, 0, 0], "steps": 2.5}, 422),
+    ("/api/interpolate", {"model": "vae", "a": [0, 0, 0, 1], "b": [1, 0, 0, 0], "methods": ["cubic"]}, 400),
+    ("/api/interpolate", {"model": "vae", "a": [0, 0, 0, 1], "b": [1, 0, 0, 0], "methods": []}, 422),
+    ("/api/endpoints", {"model": "vae", "seed": -1}, 422),
+    ("/api/endpoints", {"model": "vae", "seed": "1"}, 422),
+    ("/api/endpoints", {"model": "vae", "seed": 2 ** 32}, 422),
+    ("/api/endpoints", {"model": "vae3"}, 404),
+    ("/api/sphere-walk", {"model": "vae", "loops": 0}, 422),
+    ("/api/sphere-walk", {"model": "vae", "steps": 10 ** 9}, 422),
+    ("/api/sphere-walk", {"model": "vae", "steps": 10 ** 400}, 422),
+]
+
+
+@pytest.mark.parametrize("route, body, status", BAD)
+def test_bad_request_is_refused_in_one_line(client, route, body, status):
+    r = client.post(route, json=body)
+    assert r.status_code == status, r.text
+    assert "\n" not in r.json()["error"] and r.json()["error"]
+
+
+@pytest.mark.parametrize("text", ['{"model": "vae2", "z": [[0, NaN]]}', '{"model": "vae2", "z": [[0, Infinity]]}',
+                                  '{"model": "vae2", "z": [[0, -Infinity]]}', '{"model": "vae2", "z": [[0, 1e400]]}',
+                                  '{"model": "vae2", "z": [[0, 1]]', "", "not json", "\xff\xfe", "[" * 10000])
+def test_non_finite_or_broken_json_is_refused(client, text):
+    r = client.post("/api/decode", content=text.encode("utf-8", "surrogateescape"),
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code in (400, 422), r.text
+    assert r.json()["error"]
+
+
+def test_oversized_body_is_refused_unread(client):
+    r = client.post("/api/decode", content=b" " * (9 << 20), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "bytes" in r.json()["error"]
+
+
+def raw(url: str, request: bytes) -> tuple[bytes, bytes]:
+    """Send bytes as they are (no client-side normalising of the path) and read the whole answer."""
+    with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1]))) as s:
+        s.sendall(request)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, body
+
+
+@pytest.mark.parametrize("length", [b"", b"Content-Length: 5\r\n"])
+def test_chunked_bodies_are_refused_unread(url, length):
+    # with both headers, HTTP parsers frame the body by Transfer-Encoding: the length would not bound it
+    head, body = raw(url, b"POST /api/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                          b"Connection: close\r\n" + length + b"Transfer-Encoding: chunked\r\n\r\n"
+                          b"5\r\n{\"a\":\r\n0\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 411") and "Transfer-Encoding" in json.loads(body)["error"]
+
+
+def test_foreign_host_names_are_refused(url):
+    # a page on another site that rebinds its DNS name to 127.0.0.1 still sends its own name as Host
+    head, body = raw(url, b"GET /api/models HTTP/1.1\r\nHost: evil.example:80\r\nConnection: close\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 421") and "evil.example" in json.loads(body)["error"]
+
+
+@pytest.mark.parametrize("path", ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/static/index.html",
+                                  "/index.html", "/explorer.js/../../serve.py", "/api/models/../../../etc/passwd",
+                                  "/api/models/vae2", "/static/explorer.js", "/docs", "//etc/passwd",
+                                  "/openapi.json", "/explorer.js/", "/api/models/"])
+def test_no_path_reaches_a_file(url, path):
+    head, body = raw(url, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+    assert head.startswith(b"HTTP/1.1 404"), head
+    assert json.loads(body)["error"]
+
+
+def test_wrong_method_is_json(client):
+    r = client.get("/api/decode")
+    assert r.status_code == 405 and r.json()["error"]
+
+
+# Any JSON at all, and bodies shaped like the real ones with any values in them.
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=8), inner, max_size=6),
+                    max_leaves=30)
+NUMBER = st.integers(-10 ** 30, 10 ** 30) | st.floats() | st.just(0)
+FIELDS = {"model": st.sampled_from(["vae2", "vae", "ae2", "", "VAE2", "../ae2"]) | JSON,
+          "z": st.lists(st.lists(NUMBER, max_size=6), max_size=6) | JSON,
+          "a": st.lists(NUMBER, max_size=6) | JSON, "b": st.lists(NUMBER, max_size=6) | JSON,
+          "steps": st.integers(-5, 2000) | JSON, "loops": st.integers(-5, 200) | JSON,
+          "methods": st.lists(st.sampled_from(["lerp", "slerp", "nlerp", "x"]), max_size=4) | JSON,
+          "scores": st.booleans() | JSON, "seed": st.integers(-5, 2 ** 33) | JSON}
+SHAPED = st.fixed_dictionaries({}, optional={k: v for k, v in FIELDS.items()})
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(route=st.sampled_from(["/api/decode", "/api/interpolate", "/api/endpoints", "/api/sphere-walk"]),
+       body=SHAPED | JSON)
+def test_fuzzed_bodies_never_give_5xx(client, route, body):
+    r = client.post(route, content=json.dumps(body, allow_nan=True), headers={"Content-Type": "application/json"})
+    assert r.status_code in (200, 400, 404, 422), (r.status_code, body, r.text[:300])
+    assert r.headers["content-type"] == "application/json"
+    if r.status_code != 200:
+        assert r.json()["error"]
+
+
+# ---------------------------------------------------------------- the command
+
+def start_cli(*args) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "latentwalk", "serve", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    timer = threading.Timer(120, proc.kill)          # a server that never prints its URL fails the test
+    timer.start()
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("latentwalk explorer: "):
+            timer.cancel()
+            return proc, line.split()[2]
+    timer.cancel()
+    raise AssertionError(f"no URL printed: {''.join(lines)[-2000:]}")
+
+
+def stop(proc, sig) -> str:
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=20)
+    return out
+
+
+def test_command_starts_on_a_free_port_and_stops_on_ctrl_c(runs):
+    proc, address = start_cli(str(runs["vae2"]), "--port", "0", "--no-classifier")
+    try:
+        assert address.startswith("http://127.0.0.1:") and address.endswith("/")
+        page = httpx.get(address, timeout=10)
+        assert page.status_code == 200 and "latentwalk explorer" in page.text
+        assert httpx.get(address + "api/models", timeout=10).json()["classifier"] is False
+    finally:
+        out = stop(proc, signal.SIGINT)
+    assert proc.returncode == 0, out
+    assert out.strip().endswith("stopped")
+    port = int(address.rstrip("/").rsplit(":", 1)[1])
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2)
+
+
+def test_sigterm_and_a_half_sent_request_still_stop_it(runs):
+    proc, address = start_cli(str(runs["vae2"]), "--port", "0", "--no-classifier")
+    port = int(address.rstrip("/").rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as stuck:       # a client that stalls mid-body
+        stuck.sendall(b"POST /api/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: 50\r\n\r\n{")
+        time.sleep(0.3)
+        t0 = time.time()
+        out = stop(proc, signal.SIGTERM)
+    assert proc.returncode == 0 and out.strip().endswith("stopped"), out
+    assert time.time() - t0 < 10
+
+
+def test_runs_are_named_apart(runs, tmp_path):
+    import shutil
+
+    for parent in ("a", "b"):
+        shutil.copytree(runs["vae2"], tmp_path / parent / "x" / "m")
+    bench = Workbench([tmp_path / "a" / "x" / "m", tmp_path / "b" / "x" / "m", runs["ae2"]], log=lambda s: None)
+    assert list(bench.entries) == ["a/x/m", "b/x/m", "ae2"]
+
+
+def test_command_refuses_a_port_in_use_and_missing_runs(runs, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        p = subprocess.run([sys.executable, "-m", "latentwalk", "serve", str(runs["vae2"]), "--port", str(port),
+                            "--no-classifier"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in p.stderr
+    p = subprocess.run([sys.executable, "-m", "latentwalk", "serve", str(tmp_path / "nothing"), "--no-classifier"],
+                       capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "no such run folder" in p.stderr
+
+
+# ---------------------------------------------------------------- the page in Chromium
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), "install Debian's chromium (.ci/run does)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_function("document.body.dataset.ready === '1'")
+    idle(page)
+    yield page
+    page.close()
+
+
+def idle(page):
+    page.wait_for_timeout(50)
+    page.wait_for_function("document.body.dataset.busy === '0'", timeout=30_000)
+
+
+def canvases(page, selector) -> list[str]:
+    return page.eval_on_selector_all(selector, "cs => cs.map(c => c.toDataURL())")
+
+
+def test_page_loads_without_errors(page):
+    assert page.title() == "latentwalk explorer"
+    # an AE and a VAE: both shown side by side, the 4-D VAE offered but not shown
+    assert page.eval_on_selector_all("#plane-panels .panel", "ps => ps.map(p => p.dataset.model)") == ["ae2", "vae2"]
+    assert page.eval_on_selector_all("#models input", "is => is.map(i => i.checked)") == [True, True, False]
+    for tab in ["interp", "dims", "sphere", "plane"]:
+        page.click(f"#tabs button[data-tab={tab}]")
+        idle(page)
+    assert page.inner_text("#status") == ""
+    assert page.errors == []
+
+
+def test_dragging_decodes_live(page):
+    box = page.locator("#plane-panels canvas.plane").first.bounding_box()
+    x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
+    page.mouse.move(x0, y0)
+    idle(page)
+    before = canvases(page, "#plane-panels canvas.decoded")
+    captions = page.eval_on_selector_all("#plane-panels .caption", "cs => cs.map(c => c.textContent)")
+    page.mouse.down()
+    for k in range(1, 11):
+        page.mouse.move(x0 + k * box["width"] * 0.04, y0 + k * box["height"] * 0.04)
+    page.mouse.up()
+    idle(page)
+    after = canvases(page, "#plane-panels canvas.decoded")
+    assert len(before) == 2 and all(a != b for a, b in zip(before, after))
+    assert page.eval_on_selector_all("#plane-panels .caption", "cs => cs.map(c => c.textContent)") != captions
+    assert page.inner_text("#path-info") == "click the plane to add path points"     # a drag is not a click
+    assert page.errors == []
+
+
+def test_clicked_path_plays(page):
+    box = page.locator("#plane-panels canvas.plane").nth(1).bounding_box()
+    for fx, fy in [(0.2, 0.2), (0.8, 0.3), (0.5, 0.8)]:
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+    assert page.inner_text("#path-info") == "3 path point(s)"
+    page.click("#play-path")
+    page.wait_for_function("document.querySelector('#path-info').textContent.startsWith('playing: frame 45')")
+    page.wait_for_function("document.querySelector('#path-info').textContent === '3 path point(s)'")
+    assert "path frame 90 / 90" in page.inner_text("#plane-panels .panel >> nth=0")
+    assert page.errors == []
+
+
+def test_grid_layer_draws_decoded_digits(page):
+    before = canvases(page, "#plane-panels canvas.plane")
+    page.check("#grid-layer")
+    idle(page)
+    assert all(a != b for a, b in zip(before, canvases(page, "#plane-panels canvas.plane")))
+    assert page.errors == []
+
+
+def test_t_slider_updates_every_row(page):
+    page.click("#tabs button[data-tab=interp]")
+    idle(page)
+    before = canvases(page, "#interp-panels canvas.current")
+    assert len(before) == 6                                     # 2 models x lerp, slerp, nlerp
+    page.locator("#t").fill("10")
+    after = canvases(page, "#interp-panels canvas.current")
+    assert all(a != b for a, b in zip(before, after))
+    captions = page.eval_on_selector_all("#interp-panels .row .caption", "cs => cs.map(c => c.textContent)")
+    assert len(captions) == 6 and all(c.startswith("t = 0.10 · |z| = ") and "digit" in c for c in captions)
+    # new endpoints: two test images picked from the gallery
+    page.click("#gallery canvas >> nth=20")
+    page.click("#gallery canvas >> nth=5")
+    idle(page)
+    assert "A = test image 21, B = test image 6" in page.inner_text("#endpoints-info")
+    assert canvases(page, "#interp-panels canvas.current") != after
+    page.click("#prior-pair")
+    idle(page)
+    assert "prior samples on the √d shell (seed 0)" in page.inner_text("#endpoints-info")
+    a = page.evaluate("state.prior.vae2[0]")                    # asked of the server, not drawn in the page
+    assert a == pytest.approx(core.prior_pairs(2, 1, 0)[0, 0], abs=1e-6)
+    page.click("#prior-pair")
+    idle(page)
+    assert "(seed 1)" in page.inner_text("#endpoints-info")
+    assert page.errors == []
+
+
+def test_dimension_sliders_and_sphere_walk(page):
+    page.click("#models input[value=vae]")                      # show the 4-D VAE too
+    page.click("#tabs button[data-tab=dims]")
+    idle(page)
+    panel = "#dims-panels .panel[data-model=vae]"
+    assert page.locator(f"{panel} input[type=range]").count() == 4
+    before = canvases(page, f"{panel} canvas.decoded")
+    page.locator(f"{panel} input[type=range]").first.fill("2.5")
+    idle(page)
+    assert canvases(page, f"{panel} canvas.decoded") != before
+    page.click("#tabs button[data-tab=sphere]")
+    idle(page)
+    assert page.locator("#sphere-panels .panel").count() == 3
+    first = canvases(page, "#sphere-panels canvas.decoded")
+    page.click("#sphere-play")
+    page.wait_for_function("Number(document.querySelector('#sphere-frame').value) > 20")
+    page.click("#sphere-play")
+    assert all(a != b for a, b in zip(first, canvases(page, "#sphere-panels canvas.decoded")))
+    assert "|z| = 2.00" in page.inner_text("#sphere-panels .panel[data-model=vae] .caption")
+    assert page.errors == []

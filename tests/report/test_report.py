@@ -1,0 +1,85 @@
+"""`latentwalk demo --quick` end to end, and its report checked in a real headless Chromium."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
+
+
+def demo(out: Path, cache: Path, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, "LATENTWALK_CACHE": str(cache)}
+    return subprocess.run([sys.executable, "-m", "latentwalk", "demo", "--quick", "--out", str(out)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, **kw)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory, judge, cache):
+    out = tmp_path_factory.mktemp("demo") / "quick"
+    p = demo(out, cache)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert f"report: {(out / 'report.html').resolve()}" in p.stdout
+    return out
+
+
+def test_report_in_chromium(report, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    assert os.path.exists(CHROMIUM), "install Debian's chromium (.ci/run does)"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((report / "report.html").resolve().as_uri())
+        page.wait_for_function("Array.from(document.querySelectorAll('video')).every(v => v.readyState >= 2)",
+                               timeout=30_000)
+        widths = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
+        videos = page.evaluate("Array.from(document.querySelectorAll('video')).map(v => [v.readyState, v.duration])")
+        headings = page.evaluate("Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
+        tables = page.evaluate("document.querySelectorAll('table').length")
+        shot = tmp_path / "report.png"
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    assert len(widths) >= 14 and all(w > 0 for w in widths), widths
+    # the spiral: 60 frames at 30 fps; the sphere walk: 120 frames at 30 fps
+    assert [v[0] >= 2 for v in videos] == [True, True]
+    assert [round(v[1], 1) for v in videos] == [2.0, 4.0]
+    assert errors == []
+    assert headings == ["Auto-encoders and VAEs", "The 2-D latent plane", "What about higher dimensions?",
+                        "lerp against slerp", "Why the VAE, not the AE"]
+    assert tables == 3
+    assert shot.stat().st_size > 100_000
+
+
+def test_second_run_only_rerenders(report, cache):
+    before = {p: p.stat().st_mtime_ns for p in report.glob("*/weights.safetensors")}
+    p = demo(report, cache)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.count("reusing the trained model") == 4 and "epoch 1/" not in p.stdout
+    assert {p: p.stat().st_mtime_ns for p in report.glob("*/weights.safetensors")} == before
+
+
+def test_interrupted_demo_resumes(tmp_path, cache, judge):
+    out = tmp_path / "demo"
+    env = {**os.environ, "LATENTWALK_CACHE": str(cache)}
+    proc = subprocess.Popen([sys.executable, "-m", "latentwalk", "demo", "--quick", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    deadline = time.time() + 900
+    while not (out / "vae2" / "metrics.jsonl").exists() and time.time() < deadline:   # ae2 done, vae2 one epoch
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (out / "vae2" / "metrics.jsonl").exists(), "the demo never finished its first VAE epoch"
+    assert not (out / "report.html").exists()
+    p = demo(out, cache)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "ae2: reusing the trained model" in p.stdout
+    assert "vae2: resuming at epoch 2 of 2" in p.stdout
+    assert (out / "report.html").stat().st_size > 1_000_000

@@ -1,0 +1,89 @@
+"""The layout of the package: the layers of the flow and no import cycles (import-linter), the public names in a
+fresh interpreter, file-relative paths that moved with their files, and an installed copy that works alone."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import pytest
+
+from latentwalk.data import datasets
+
+from conftest import ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def python(code: str, cwd: Path, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **env}, timeout=300)
+
+
+def test_import_contracts_hold():
+    p = subprocess.run([str(BIN / "lint-imports"), "pyproject.toml"], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0, p.stdout[-3000:]
+    assert "3 kept, 0 broken" in p.stdout
+
+
+def test_imports_inside_functions_are_part_of_the_graph():
+    """The contracts see what the CLI imports inside its command functions (so such an import cannot hide a cycle)."""
+    graph = grimp.build_graph("latentwalk")
+    assert graph.direct_import_exists(importer="latentwalk.cli", imported="latentwalk.report.demo")
+    assert graph.direct_import_exists(importer="latentwalk.cli", imported="latentwalk.explorer.server")
+    assert graph.find_shortest_chain(importer="latentwalk.walk.core", imported="latentwalk.measure.classifier") \
+        is None, "the walk core must be given its scorers, not import the classifier"
+
+
+def test_no_source_module_is_long():
+    sources = [p for p in (ROOT / "src" / "latentwalk").rglob("*") if p.suffix in (".py", ".js", ".html", ".css")]
+    long = {str(p.relative_to(ROOT)): n for p in sources if (n := len(p.read_text().splitlines())) > 420}
+    assert len(sources) > 40 and long == {}
+
+
+def test_public_names_in_a_fresh_interpreter(tmp_path):
+    p = python("import latentwalk.paths\n"
+               "from latentwalk.paths import slerp\n"
+               "import latentwalk\n"
+               "import numpy as np\n"
+               "assert slerp(np.ones(3), -np.ones(3) + 2 * np.eye(3)[0], 5).shape == (5, 3)\n"
+               "assert callable(latentwalk.load) and callable(latentwalk.datasets.load)\n"
+               "assert abs(latentwalk.geometry.ball_volume(5) - 8 * np.pi ** 2 / 15) < 1e-12\n"
+               "images, labels = latentwalk.datasets.load('mnist', 'test')\n"
+               "assert tuple(images.shape) == (10000, 1, 28, 28) and labels[:3].tolist() == [7, 2, 1]\n"
+               "print('ok', latentwalk.__version__)", tmp_path)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert p.stdout.startswith("ok 0.")
+
+
+def test_the_bundled_data_folder_moved_with_the_loader():
+    assert datasets.BUNDLE_DIR.resolve() == (ROOT / "data").resolve() or "LATENTWALK_DATA" in os.environ
+    assert (ROOT / "data" / "mnist" / "t10k-images-idx3-ubyte.gz").is_file()
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A plain (not editable) install of the package into a folder of its own."""
+    target = tmp_path_factory.mktemp("installed")
+    p = subprocess.run([str(BIN / "pip"), "install", "-q", "--no-deps", "--no-build-isolation", "--target",
+                        str(target), str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-3000:]
+    return target
+
+
+def test_an_installed_copy_works_alone(installed, tmp_path):
+    code = ("import latentwalk, latentwalk.paths\n"
+            "from latentwalk.explorer import server\n"
+            "from importlib import resources\n"
+            "assert latentwalk.__file__.startswith(%r), latentwalk.__file__\n"
+            "static = resources.files('latentwalk.explorer') / 'static'\n"
+            "assert all((static / name).is_file() for name, _ in server.ASSETS.values())\n"
+            "from latentwalk.cli import main\n"
+            "main(['geometry', '--out', 'figures', '--dims', '1,10'])\n") % str(installed)
+    p = python(code, tmp_path, PYTHONPATH=str(installed), LATENTWALK_DATA=str(ROOT / "data"))
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert (tmp_path / "figures" / "ball_volume.png").stat().st_size > 10_000
+    p = python("import latentwalk; x, _ = latentwalk.datasets.load('mnist', 'test'); print(len(x))", tmp_path,
+               PYTHONPATH=str(installed), LATENTWALK_DATA=str(ROOT / "data"))
+    assert p.returncode == 0 and p.stdout.strip() == "10000", p.stderr[-3000:]

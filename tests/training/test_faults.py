@@ -1,0 +1,234 @@
+"""Faults a long training run meets (a kill, a full disk, damaged or changed files, links) and fuzzed inputs."""
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from safetensors.torch import load_file
+
+from conftest import ROOT, train_small
+from latentwalk.data import datasets, mapped
+from latentwalk.run import checkpoint
+from latentwalk.cli import build_parser, main
+from latentwalk.errors import DataError, RunError
+from latentwalk.training.fit import fit
+
+FILES = ["config.json", "weights.safetensors", "train_state.safetensors", "metrics.jsonl"]
+
+
+def snapshot(run: Path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(run.iterdir())}
+
+
+def same_weights(a: Path, b: Path) -> bool:
+    wa, wb = load_file(a / "weights.safetensors"), load_file(b / "weights.safetensors")
+    return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "latentwalk", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=600)
+
+
+def one_line_exit_2(p: subprocess.CompletedProcess, text: str) -> None:
+    assert p.returncode == 2, p.stderr[-2000:]
+    assert p.stderr.startswith("latentwalk: error: ") and p.stderr.count("\n") == 1 and text in p.stderr, p.stderr
+
+
+# ---------------------------------------------------------------- kill -9, full disk
+
+def test_kill_during_an_epoch_then_resume(tmp_path, small_npz):
+    args = ["train", "--data", small_npz, "--hidden", "64,32", "--batch-size", "8", "--epochs", "6",
+            "--device", "cpu"]
+    run = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "latentwalk", *map(str, args), "--out", str(run)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (run / "metrics.jsonl").exists() and time.time() < deadline:
+        time.sleep(0.005)
+    first = checkpoint.read_metrics(run)[0]
+    time.sleep(first["seconds"] / 2)                     # half-way through epoch 2
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = [m["epoch"] for m in checkpoint.read_metrics(run)]
+    assert 1 <= len(done) < 6, done
+    (run / ".weights.k1ll3d.tmp.safetensors").write_bytes(b"half")  # as a kill in the middle of a write leaves
+    checkpoint.load(run)                                  # the folder is whole: it loads
+    p = cli("train", "--resume", "--out", run)
+    assert p.returncode == 0, p.stderr[-2000:]
+    whole = cli(*args, "--out", tmp_path / "whole")
+    assert whole.returncode == 0
+    assert [m["epoch"] for m in checkpoint.read_metrics(run)] == [1, 2, 3, 4, 5, 6]
+    assert same_weights(run, tmp_path / "whole")
+    assert sorted(p.name for p in run.iterdir()) == sorted(FILES)          # the stale temp file is gone
+
+
+def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path, small_npz, monkeypatch):
+    run = train_small(tmp_path / "run", small_npz, epochs=1)
+    before = snapshot(run)
+    real = checkpoint.save_file
+
+    def disk_full(tensors, path, metadata=None):
+        Path(path).write_bytes(b"\0" * 1000)             # half-written, then the disk is full
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(checkpoint, "save_file", disk_full)
+    with pytest.raises(RunError, match="could not write the checkpoint of epoch 2 .No space left on device.; "
+                                       "the files there are whole"):
+        fit(run, resume=True, epochs=2, log=lambda s: None)
+    after = snapshot(run)
+    assert sorted(after) == sorted(before)                              # no temp file left
+    for name in ("weights.safetensors", "train_state.safetensors"):
+        assert after[name] == before[name]
+    # metrics.jsonl is written first: its epoch-2 row lies past train_state's epoch and does not count
+    assert [m["epoch"] for m in checkpoint.read_metrics(run, upto=1)] == [1]
+    monkeypatch.setattr(checkpoint, "save_file", real)
+    fit(run, resume=True, epochs=2, log=lambda s: None)
+    assert [m["epoch"] for m in checkpoint.read_metrics(run)] == [1, 2]
+    assert same_weights(run, train_small(tmp_path / "whole", small_npz, epochs=2))
+
+
+# ---------------------------------------------------------------- damaged, changed and linked files
+
+@pytest.mark.parametrize("name, damage, message", [
+    ("weights.safetensors", lambda b: b[: len(b) // 2], "corrupt weights file"),
+    ("weights.safetensors", lambda b: b"\xff" * 64, "corrupt weights file"),
+    ("train_state.safetensors", lambda b: b[:100], "corrupt weights file"),
+    ("config.json", lambda b: b[:-20], "corrupt"),
+    ("config.json", lambda b: b.replace(b'"latent_dim": 2', b'"latent_dim": -2'), "invalid"),
+    ("config.json", lambda b: b.replace(b'"lr": ', b'"learning_rate": '), "unknown keys ['learning_rate']"),
+])
+def test_damaged_run_files(tmp_path, small_npz, name, damage, message):
+    run = train_small(tmp_path / "run", small_npz, epochs=1)
+    (run / name).write_bytes(damage((run / name).read_bytes()))
+    before = snapshot(run)
+    for args in (["evaluate", run, "--k", "2"], ["train", "--resume", "--out", run, "--epochs", "2"],
+                 ["grid", run]):
+        if name == "train_state.safetensors" and args[0] != "train":
+            continue
+        one_line_exit_2(cli(*args), message)
+        assert snapshot(run) == before                     # nothing overwritten, nothing added
+
+
+def test_changed_converted_data_is_reported(tmp_path, small_npz):
+    data = mapped.convert(small_npz, tmp_path / "conv")
+    run = train_small(tmp_path / "run", data, epochs=1)
+    images = data / "train_images.npy"
+    raw = bytearray(images.read_bytes())
+    raw[-1] ^= 0xFF
+    images.write_bytes(bytes(raw))
+    one_line_exit_2(cli("train", "--resume", "--out", run, "--epochs", "2"), "changed since this run started")
+
+
+def test_links_out_of_the_run_folder_are_refused(tmp_path, small_npz):
+    run = train_small(tmp_path / "run", small_npz, epochs=1)
+    outside = tmp_path / "elsewhere.safetensors"
+    outside.write_bytes((run / "weights.safetensors").read_bytes())
+    (run / "weights.safetensors").unlink()
+    (run / "weights.safetensors").symlink_to(outside)
+    with pytest.raises(RunError, match="is a symbolic link"):
+        checkpoint.load(run)
+    (run / "weights.safetensors").unlink()
+    (run / "weights.safetensors").write_bytes(outside.read_bytes())
+    (run / "metrics.jsonl").rename(tmp_path / "metrics.jsonl")
+    (run / "metrics.jsonl").symlink_to(tmp_path / "metrics.jsonl")
+    kept = (tmp_path / "metrics.jsonl").read_bytes()
+    one_line_exit_2(cli("train", "--resume", "--out", run, "--epochs", "2"), "is a symbolic link")
+    assert (tmp_path / "metrics.jsonl").read_bytes() == kept
+
+
+def test_nothing_is_ever_unpickled():
+    source = "\n".join(p.read_text() for p in (ROOT / "src" / "latentwalk").rglob("*.py"))
+    assert "import pickle" not in source and "torch.load(" not in source and "allow_pickle=True" not in source
+    assert source.count("np.load(") == source.count("allow_pickle=False") + source.count('mmap_mode="r"')
+
+
+# ---------------------------------------------------------------- fuzz: IDX files, config.json, the command line
+
+def idx(array: np.ndarray) -> bytes:
+    return bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, ">u4").tobytes() + array.tobytes()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64) | st.builds(lambda dims, cut, tail: idx(np.zeros(dims, np.uint8))[:cut] + tail,
+                                          st.lists(st.integers(0, 5), min_size=1, max_size=4),
+                                          st.integers(0, 200), st.binary(max_size=4)))
+def test_fuzzed_idx_bytes_give_an_array_or_one_line(raw):
+    try:
+        array = datasets.parse_idx(raw, "fuzz")
+    except DataError as e:
+        assert "\n" not in str(e) and str(e).startswith("fuzz")
+    else:
+        assert isinstance(array, np.ndarray) and len(raw) == 4 + 4 * array.ndim + array.nbytes
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers(-2 ** 70, 2 ** 70) | st.floats() | st.text(max_size=10),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                max_size=4), max_leaves=12)
+
+
+@pytest.fixture(scope="module")
+def valid_config(tmp_path_factory, small_npz):
+    run = train_small(tmp_path_factory.mktemp("cfg") / "run", small_npz, epochs=1)
+    return json.loads((run / "config.json").read_text())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzzed_config_gives_a_config_or_one_line(valid_config, tmp_path, data):
+    cfg = json.loads(json.dumps(valid_config))
+    section = data.draw(st.sampled_from(["model", "data", "train", None]))
+    if section is None:
+        cfg[data.draw(st.sampled_from(list(cfg)))] = data.draw(JSON)
+    else:
+        key = data.draw(st.sampled_from(list(cfg[section]) + ["extra"]))
+        cfg[section][key] = data.draw(JSON)
+    run = tmp_path / "run"
+    run.mkdir(exist_ok=True)
+    (run / "config.json").write_text(json.dumps(cfg, allow_nan=True))
+    try:
+        loaded = checkpoint.load_config(run)
+    except RunError as e:
+        assert "\n" not in str(e) and str(e).startswith(str(run / "config.json"))
+    else:
+        assert loaded.model.latent_dim >= 1 and loaded.train.batch_size >= 1
+
+
+WORDS = ["train", "evaluate", "grid", "convert", "serve", "interpolate", "--out", "--latent-dim", "--epochs",
+         "--hidden", "--size", "--lr", "--dims", "--steps", "--method", "--port", "--amp", "--resume", "--data",
+         "-3", "0", "1e309", "nan", "200,x", "64x64", "vae", "", "--", "-h"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(argv=st.lists(st.sampled_from(WORDS) | st.text(max_size=8), max_size=8))
+def test_fuzzed_argument_lists_parse_or_give_one_line(argv, capsys):
+    try:
+        build_parser().parse_args(argv)
+    except SystemExit as e:
+        err = capsys.readouterr().err
+        assert e.code == 0 or (e.code == 2 and err.startswith("latentwalk: error: ") and err.count("\n") == 1), err
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command=st.sampled_from(["train", "evaluate", "grid", "samples", "interpolate", "sphere-walk", "convert"]),
+       extra=st.lists(st.sampled_from(WORDS[6:]) | st.text(max_size=6), max_size=6))
+def test_fuzzed_commands_run_or_give_one_line(command, extra, tmp_path, capsys):
+    nowhere = str(tmp_path / "no-such-run")
+    argv = {"train": ["train", "--data", nowhere, "--out", str(tmp_path / "r")],
+            "convert": ["convert", nowhere, str(tmp_path / "c")]}.get(command, [command, nowhere])
+    try:
+        main(argv + extra)
+    except SystemExit as e:
+        err = capsys.readouterr().err
+        assert e.code == 0 or (e.code == 2 and err.count("\n") == 1 and err.startswith("latentwalk: error: ")), err
+    assert not (tmp_path / "r").exists() and not (tmp_path / "c").exists()
