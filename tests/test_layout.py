@@ -2,6 +2,7 @@
 fresh interpreter, file-relative paths that moved with their files, and an installed copy that works alone."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,18 @@ def test_an_installed_copy_works_alone(installed, tmp_path):
     p = python("import latentwalk; x, _ = latentwalk.datasets.load('mnist', 'test'); print(len(x))", tmp_path,
                PYTHONPATH=str(installed), LATENTWALK_DATA=str(ROOT / "data"))
     assert p.returncode == 0 and p.stdout.strip() == "10000", p.stderr[-3000:]
+
+
+def test_readme_architecture_matches_the_folders():
+    """Every box of the README's diagram is a folder (or file) of the package, every folder has a box, and every
+    file the table names exists."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Architecture", 1)[1].split("\n## ", 1)[0]
+    diagram = section.split("```", 2)[1]
+    boxes = set(re.findall(r"(?:^ |\s{5,})([a-z_]+/|cli\.py)  ", diagram, re.M))       # a box: a name, then 2 spaces
+    package = ROOT / "src" / "latentwalk"
+    folders = {p.name + "/" for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert boxes - {"cli.py"} == folders and (package / "cli.py").is_file()
+    for folder, cell in re.findall(r"^\| `([a-z_]+)/` \| (.*) \|$", section, re.M):
+        for name in re.findall(r"`([a-z_]+\.py|static/)`", cell):
+            assert (package / folder / name).exists(), f"{folder}/{name}"
