@@ -1,6 +1,6 @@
 """What the live explorer asks of the runs it was started with: describe them, decode, interpolate, walk.
 
-Plain library code (numpy in, JSON-ready values out); `serve.py` puts HTTP in front of it. Models are
+Plain library code (numpy in, JSON-ready values out); `server.py` puts HTTP in front of it. Models are
 named at start-up and looked up by name only, so a request can reach nothing else. Every argument is
 checked here, with the same one-line errors as the rest of the library, and every answer is bounded:
 

@@ -3,7 +3,7 @@
 For the small MLPs of the post, a training step on the CPU is dominated by per-operation overhead, not by
 the matrix products: autograd records and replays ~3x more operations than the math needs. This module
 computes the loss and the exact gradients of `AutoEncoder.loss` with a dozen fused matrix and elementwise
-calls per layer pair (checked against autograd in tests/test_fused.py), then leaves them in `p.grad` for
+calls per layer pair (checked against autograd in tests/training/test_fused.py), then leaves them in `p.grad` for
 any torch optimizer.
 """
 
