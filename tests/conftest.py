@@ -53,11 +53,11 @@ def small_npz(tmp_path_factory, mnist_train) -> Path:
     return path
 
 
-def train_small(out: Path, data: Path, epochs: int = 2, **model) -> Path:
+def train_small(out: Path, data: Path, epochs: int = 2, compile: bool = False, **model) -> Path:
     """A quick real training run on the small data set (seconds)."""
     cfg = {"latent_dim": 2, "hidden": (64, 32), **model}
     return fit(out, ModelConfig(**cfg), DataConfig(str(data)),
-               TrainConfig(epochs=epochs, batch_size=64, seed=0, device="cpu"), log=lambda s: None)
+               TrainConfig(epochs=epochs, batch_size=64, seed=0, device="cpu"), log=lambda s: None, compile=compile)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -80,7 +81,7 @@ def test_evaluate_json(capsys, small_run):
 
 def test_console_script_train_and_grid(tmp_path, small_npz):
     """The installed `latentwalk` command end to end, as a user runs it."""
-    exe = [sys.executable, "-m", "latentwalk"]
+    exe = [str(Path(sys.executable).parent / "latentwalk")]          # the console script of [project.scripts]
     run = tmp_path / "vae2"
     p = subprocess.run([*exe, "train", "--data", small_npz, "--epochs", "2", "--hidden", "64,32", "--out", run],
                        capture_output=True, text=True, cwd=ROOT)

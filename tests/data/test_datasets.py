@@ -46,7 +46,7 @@ def test_idx_magic_number_of_mnist_files():
     assert int.from_bytes(raw[:4], "big") == 2051
 
 
-@pytest.mark.parametrize("cut", [2, 10, 100])
+@pytest.mark.parametrize("cut", [2, 80, 89])      # of 91 bytes: in the data, inside the header, in the magic
 def test_idx_truncated_file_is_a_one_line_error(tmp_path, cut):
     a = np.zeros((3, 5, 5), np.uint8)
     path = tmp_path / "t.idx"

@@ -105,11 +105,12 @@ def test_damaged_converted_files_are_one_line_errors(small_npz, tmp_path):
     out = mapped.convert(small_npz, tmp_path / "conv")
     data = out / "train_images.npy"
     data.write_bytes(data.read_bytes()[:-100])
-    with pytest.raises(DataError, match="train_images.npy: not a converted image file"):
+    with pytest.raises(DataError, match="train_images.npy: not a converted image file") as e1:
         datasets.load(out, "train")
     (out / "mapped.json").write_text("{")
-    with pytest.raises(DataError, match="mapped.json: unreadable"):
+    with pytest.raises(DataError, match="mapped.json: unreadable") as e2:
         datasets.load(out, "test")
     fresh = mapped.convert(small_npz, tmp_path / "conv2")
-    with pytest.raises(DataError, match="convert the source again"):
+    with pytest.raises(DataError, match="convert the source again") as e3:
         datasets.load(fresh, "train", greyscale=False)
+    assert all("\n" not in str(e.value) for e in (e1, e2, e3))

@@ -29,8 +29,16 @@ def test_iwae_is_a_tighter_bound_than_the_elbo(model_and_images):
 
 def test_iwae_memory_is_bounded_by_chunks(model_and_images):
     model, images = model_and_images
-    big = evaluate.nll_iwae(model, images[:20], k=300, max_rows=100_000)
-    small = evaluate.nll_iwae(model, images[:20], k=300, max_rows=64)   # 3 images x 21 samples a chunk
+    rows = []
+    hook = model.decoder.register_forward_hook(lambda module, inputs, output: rows.append(len(inputs[0])))
+    try:
+        big = evaluate.nll_iwae(model, images[:20], k=300, max_rows=100_000)
+        assert max(rows) == 20 * 300                                     # all samples of all images at once
+        rows.clear()
+        small = evaluate.nll_iwae(model, images[:20], k=300, max_rows=64)   # 3 images x 21 samples a chunk
+    finally:
+        hook.remove()
+    assert max(rows) <= 64 and sum(rows) == 20 * 300
     assert small == pytest.approx(big, abs=0.5)
 
 

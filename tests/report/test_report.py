@@ -60,8 +60,10 @@ def test_report_in_chromium(report, tmp_path):
 
 def test_second_run_only_rerenders(report, cache):
     before = {p: p.stat().st_mtime_ns for p in report.glob("*/weights.safetensors")}
+    page = (report / "report.html").stat().st_mtime_ns
     p = demo(report, cache)
     assert p.returncode == 0, p.stderr[-2000:]
+    assert (report / "report.html").stat().st_mtime_ns > page and "report: " in p.stdout     # drawn again
     assert p.stdout.count("reusing the trained model") == 4 and "epoch 1/" not in p.stdout
     assert {p: p.stat().st_mtime_ns for p in report.glob("*/weights.safetensors")} == before
 
@@ -82,4 +84,6 @@ def test_interrupted_demo_resumes(tmp_path, cache, judge):
     assert p.returncode == 0, p.stderr[-2000:]
     assert "ae2: reusing the trained model" in p.stdout
     assert "vae2: resuming at epoch 2 of 2" in p.stdout
+    vae2 = p.stdout.split("vae2: resuming", 1)[1].split("vae10:", 1)[0]
+    assert "epoch 2/2" in vae2 and "epoch 1/2" not in vae2                     # epoch 1 was not trained again
     assert (out / "report.html").stat().st_size > 1_000_000

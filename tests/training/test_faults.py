@@ -91,7 +91,8 @@ def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path, small_npz, monke
     for name in ("weights.safetensors", "train_state.safetensors"):
         assert after[name] == before[name]
     # metrics.jsonl is written first: its epoch-2 row lies past train_state's epoch and does not count
-    assert [m["epoch"] for m in checkpoint.read_metrics(run, upto=1)] == [1]
+    assert [m["epoch"] for m in checkpoint.read_metrics(run)] == [1, 2]
+    assert checkpoint.last_epoch(run) == 1 and [m["epoch"] for m in checkpoint.read_metrics(run, upto=1)] == [1]
     monkeypatch.setattr(checkpoint, "save_file", real)
     fit(run, resume=True, epochs=2, log=lambda s: None)
     assert [m["epoch"] for m in checkpoint.read_metrics(run)] == [1, 2]

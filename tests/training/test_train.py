@@ -103,9 +103,13 @@ def test_resume_after_an_interrupted_checkpoint(tmp_path, small_npz):
     """Killed between writing train_state and metrics: resume trusts train_state and drops later rows."""
     run = train_small(tmp_path / "run", small_npz, epochs=2)
     rows = checkpoint.read_metrics(run)
-    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows + [dict(rows[-1], epoch=3)]))
+    stale = dict(rows[-1], epoch=3)                  # a row past train_state's epoch, as a kill can leave
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows + [stale]))
     fit(run, resume=True, epochs=3, log=lambda s: None)
-    assert [r["epoch"] for r in checkpoint.read_metrics(run)] == [1, 2, 3]
+    after = checkpoint.read_metrics(run)
+    assert [r["epoch"] for r in after] == [1, 2, 3] and after[2]["train_neg_elbo"] != stale["train_neg_elbo"]
+    clean = checkpoint.read_metrics(train_small(tmp_path / "clean", small_npz, epochs=3))
+    assert after[2]["train_neg_elbo"] == pytest.approx(clean[2]["train_neg_elbo"], rel=1e-6)   # epoch 3 trained
 
 
 def test_conv_vae_trains_through_autograd(tmp_path, small_npz):

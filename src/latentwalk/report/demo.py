@@ -55,9 +55,9 @@ def _train_or_reuse(run: Path, kind: str, z: int, plan: Plan, log) -> AutoEncode
         cfg = checkpoint.load_config(run)
         if cfg.model != dataclasses.replace(model_cfg, image_shape=cfg.model.image_shape) or cfg.train != train_cfg:
             raise RunError(f"{run} holds a run with other settings; remove it or choose another --out")
-        done = checkpoint.read_metrics(run)
-        if len(done) < plan.epochs:
-            log(f"{run.name}: resuming at epoch {len(done) + 1} of {plan.epochs}")
+        done = checkpoint.last_epoch(run)
+        if done < plan.epochs:
+            log(f"{run.name}: resuming at epoch {done + 1} of {plan.epochs}")
             fit(run, resume=True, log=log)
         else:
             log(f"{run.name}: reusing the trained model ({plan.epochs} epochs)")

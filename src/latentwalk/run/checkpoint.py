@@ -153,6 +153,13 @@ def restore_state(run_dir: Path, model: AutoEncoder, optimizer: torch.optim.Opti
     return epoch, read_metrics(run_dir, upto=epoch)
 
 
+def last_epoch(run_dir: str | os.PathLike) -> int:
+    """How many epochs a run has finished: train_state's epoch (0 before the first), what --resume continues
+    from. metrics.jsonl may hold a row past it, written just before a kill."""
+    path = run_file(run_dir, STATE)
+    return _read_tensors(path)[1] if path.is_file() else 0
+
+
 def read_metrics(run_dir: str | os.PathLike, upto: int | None = None) -> list[dict]:
     """The metrics rows of finished epochs (those after `upto` belong to an interrupted checkpoint)."""
     path = run_file(run_dir, METRICS)
