@@ -66,15 +66,5 @@ def small_run(tmp_path_factory, small_npz) -> Path:
 
 
 @pytest.fixture(scope="session")
-def cache(tmp_path_factory):
-    """A cache folder of this test session's own: the classifier is trained there once."""
-    path = tmp_path_factory.mktemp("cache")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("LATENTWALK_CACHE", str(path))
-    yield path
-    mp.undo()
-
-
-@pytest.fixture(scope="session")
-def judge(cache):
-    return classifier.load(cache, log=lambda s: None)
+def judge():
+    return classifier.load()

@@ -80,8 +80,10 @@ def test_an_installed_copy_works_alone(installed, tmp_path):
             "assert latentwalk.__file__.startswith(%r), latentwalk.__file__\n"
             "static = resources.files('latentwalk.explorer') / 'static'\n"
             "assert all((static / name).is_file() for name, _ in server.ASSETS.values())\n"
+            "from latentwalk.measure import classifier\n"
+            "assert classifier.load() is not None and classifier.FILE.is_relative_to(%r)\n"
             "from latentwalk.cli import main\n"
-            "main(['geometry', '--out', 'figures', '--dims', '1,10'])\n") % str(installed)
+            "main(['geometry', '--out', 'figures', '--dims', '1,10'])\n") % (str(installed), str(installed))
     p = python(code, tmp_path, PYTHONPATH=str(installed), LATENTWALK_DATA=str(ROOT / "data"))
     assert p.returncode == 0, p.stderr[-3000:]
     assert (tmp_path / "figures" / "ball_volume.png").stat().st_size > 10_000

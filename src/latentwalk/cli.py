@@ -246,7 +246,7 @@ def _figures(args) -> None:
 
     def scorers():
         judge = None if getattr(args, "no_classifier", False) else \
-            classifier.load(log=lambda s: print(s, file=sys.stderr))
+            classifier.load()
         return scores.scorers(judge)
 
     if args.command == "geometry":
@@ -304,7 +304,7 @@ def _serve(args) -> None:
     except ImportError:
         raise ConfigError("the explorer needs FastAPI and uvicorn: pip install 'latentwalk[serve]'") from None
 
-    judge = None if args.no_classifier else classifier.load(log=lambda s: print(s, flush=True))
+    judge = None if args.no_classifier else classifier.load()
     serve(args.runs, args.host, args.port, judge, log=lambda s: print(s, flush=True))
 
 

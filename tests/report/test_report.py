@@ -12,16 +12,15 @@ import pytest
 from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
 
 
-def demo(out: Path, cache: Path, **kw) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LATENTWALK_CACHE": str(cache)}
+def demo(out: Path, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "latentwalk", "demo", "--quick", "--out", str(out)],
-                          capture_output=True, text=True, env=env, cwd=ROOT, **kw)
+                          capture_output=True, text=True, cwd=ROOT, **kw)
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory, judge, cache):
+def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "quick"
-    p = demo(out, cache)
+    p = demo(out)
     assert p.returncode == 0, p.stderr[-2000:]
     assert f"report: {(out / 'report.html').resolve()}" in p.stdout
     return out
@@ -58,21 +57,20 @@ def test_report_in_chromium(report, tmp_path):
     assert shot.stat().st_size > 100_000
 
 
-def test_second_run_only_rerenders(report, cache):
+def test_second_run_only_rerenders(report):
     before = {p: p.stat().st_mtime_ns for p in report.glob("*/weights.safetensors")}
     page = (report / "report.html").stat().st_mtime_ns
-    p = demo(report, cache)
+    p = demo(report)
     assert p.returncode == 0, p.stderr[-2000:]
     assert (report / "report.html").stat().st_mtime_ns > page and "report: " in p.stdout     # drawn again
     assert p.stdout.count("reusing the trained model") == 4 and "epoch 1/" not in p.stdout
     assert {p: p.stat().st_mtime_ns for p in report.glob("*/weights.safetensors")} == before
 
 
-def test_interrupted_demo_resumes(tmp_path, cache, judge):
+def test_interrupted_demo_resumes(tmp_path):
     out = tmp_path / "demo"
-    env = {**os.environ, "LATENTWALK_CACHE": str(cache)}
     proc = subprocess.Popen([sys.executable, "-m", "latentwalk", "demo", "--quick", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     deadline = time.time() + 900
     while not (out / "vae2" / "metrics.jsonl").exists() and time.time() < deadline:   # ae2 done, vae2 one epoch
         time.sleep(0.1)
@@ -80,7 +78,7 @@ def test_interrupted_demo_resumes(tmp_path, cache, judge):
     proc.wait()
     assert (out / "vae2" / "metrics.jsonl").exists(), "the demo never finished its first VAE epoch"
     assert not (out / "report.html").exists()
-    p = demo(out, cache)
+    p = demo(out)
     assert p.returncode == 0, p.stderr[-2000:]
     assert "ae2: reusing the trained model" in p.stdout
     assert "vae2: resuming at epoch 2 of 2" in p.stdout

@@ -146,3 +146,14 @@ def test_bad_endpoints():
         paths.lerp(np.zeros(3), np.zeros(4))
     with pytest.raises(ConfigError, match="finite"):
         paths.slerp(np.array([np.nan, 1.0]), np.ones(2))
+
+
+def test_interpolations_at_given_times_match_their_steps():
+    """`t=` gives the points of any times (the path length measure draws them at random) on the same curves."""
+    a, b = np.random.default_rng(1).standard_normal((2, 6))
+    t = np.linspace(0, 1, 9)
+    for method in paths.INTERPOLATIONS.values():
+        np.testing.assert_allclose(method(a, b, t=t[[2, 7, 4]]), method(a, b, 9)[[2, 7, 4]], atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(paths.nlerp(a, -a, t=[0.25, 0.5]), axis=1), np.linalg.norm(a))
+    with pytest.raises(ConfigError, match="t must hold finite numbers"):
+        paths.slerp(a, b, t=[0.5, np.nan])

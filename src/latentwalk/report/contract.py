@@ -63,8 +63,18 @@ class PriorRow:
 
 
 @dataclass(frozen=True)
+class Network:
+    """The digit classifier behind every confidence and measure of the report (measure/classifier.INFO)."""
+    network: str
+    sha256: str
+    features: int
+    test_accuracy: float
+
+
+@dataclass(frozen=True)
 class ReportData:
     version: str
+    judge: Network
     quick: bool
     epochs: int
     models: list[str]           # a sentence-ready description of each model trained, e.g. "an AE with z = 2"

@@ -25,7 +25,7 @@ from ..training.fit import fit
 from ..version import __version__
 from ..walk import core
 from . import html
-from .contract import EvalRow, Media, MidpointRow, PriorRow, ReportData, Stat
+from .contract import EvalRow, Media, MidpointRow, Network, PriorRow, ReportData, Stat
 
 MODELS = {"ae2": ("ae", 2), "vae2": ("vae", 2), "vae10": ("vae", 10), "vae500": ("vae", 500)}
 STEPS = 11          # points on each interpolation: odd, so that t = 1/2 is one of them
@@ -173,7 +173,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                   sum(row["seconds"] for row in metrics[name]), r["neg_elbo"], r["nll_iwae"],
                                   r["active_units"]))
     described = [f"{'an AE' if m.config.kind == 'ae' else 'a VAE'} with z = {m.latent_dim}" for m in models.values()]
-    return ReportData(__version__, quick, plan.epochs, described, plan.eval_images, plan.iwae_k, plan.pairs,
+    return ReportData(__version__, Network(**classifier.INFO), quick, plan.epochs, described, plan.eval_images, plan.iwae_k, plan.pairs,
                       plan.prior_samples, figures, evaluation, midpoints, prior)
 
 
@@ -185,7 +185,7 @@ def run_demo(out: str | Path = "runs/demo", quick: bool = False, log: Callable[[
     runs = {name: out / name for name in MODELS}
     for name, (kind, z) in MODELS.items():
         _train_or_reuse(runs[name], kind, z, plan, log)
-    judge = classifier.load(log=log)
+    judge = classifier.load()
     data = build(runs, plan, judge, quick, out / "figures", log)
     path = html.write(out / "report.html", data)
     log(f"wrote {path} in {time.perf_counter() - t0:.0f} s")

@@ -25,6 +25,15 @@ def _t(steps: int) -> np.ndarray:
     return np.linspace(0.0, 1.0, steps) if steps > 1 else np.zeros(1)
 
 
+def _times(steps: int, t) -> np.ndarray:
+    """(k, 1) times: `steps` evenly spaced over [0, 1], or the given `t` (any values, e.g. random ones)."""
+    if t is None:
+        return _t(steps)[:, None]
+    t = np.asarray(t, dtype=np.float64).reshape(-1)
+    require(t.size >= 1 and bool(np.isfinite(t).all()), "t must hold finite numbers")
+    return t[:, None]
+
+
 def _endpoints(a, b) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     require(a.ndim == 1 and a.shape == b.shape and a.size >= 1,
@@ -124,10 +133,12 @@ def sphere_walk(d: int, steps: int = 1000, loops: int = 20, radius: float | None
     return to_cartesian(radius, angles)
 
 
-def lerp(a, b, steps: int = 10) -> np.ndarray:
-    """The chord a + t (b - a): for two points on a sphere it dips inside it (to |a| / sqrt(2) for orthogonal ones)."""
+def lerp(a, b, steps: int = 10, *, t=None) -> np.ndarray:
+    """The chord a + t (b - a): for two points on a sphere it dips inside it (to |a| / sqrt(2) for orthogonal ones).
+
+    Like slerp and nlerp: `steps` points with t evenly spaced over [0, 1], or, given `t`, one point per t."""
     a, b = _endpoints(a, b)
-    t = _t(steps)[:, None]
+    t = _times(steps, t)
     return a + t * (b - a)
 
 
@@ -148,7 +159,7 @@ def _perpendicular(u: np.ndarray) -> np.ndarray:
     return p / np.linalg.norm(p)
 
 
-def slerp(a, b, steps: int = 10) -> np.ndarray:
+def slerp(a, b, steps: int = 10, *, t=None) -> np.ndarray:
     """The arc a sin((1-t) W) / sin W + b sin(t W) / sin W, cos W = a.b / (|a| |b|); endpoints exact.
 
     Keeps the norm when |a| = |b|. Nearly parallel endpoints fall back to lerp (the limit as W -> 0).
@@ -156,7 +167,7 @@ def slerp(a, b, steps: int = 10) -> np.ndarray:
     least aligned with a, with the norm going linearly from |a| to |b|.
     """
     a, b = _endpoints(a, b)
-    t = _t(steps)[:, None]
+    given, t = t is not None, _times(steps, t)
     omega = _angle(a, b)
     if np.sin(omega) < 1e-6 and omega < np.pi / 2 or a.size == 1:
         path = a + t * (b - a)
@@ -166,14 +177,15 @@ def slerp(a, b, steps: int = 10) -> np.ndarray:
         path = (np.cos(np.pi * t) * u + np.sin(np.pi * t) * _perpendicular(u)) * ((1 - t) * na + t * nb)
     else:
         path = (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
-    path[0], path[-1] = a, b
+    if not given:
+        path[0], path[-1] = a, b
     return path
 
 
-def nlerp(a, b, steps: int = 10) -> np.ndarray:
+def nlerp(a, b, steps: int = 10, *, t=None) -> np.ndarray:
     """lerp, each point rescaled to the linearly interpolated norm (1 - t)|a| + t|b|: the chord lifted back."""
     a, b = _endpoints(a, b)
-    t = _t(steps)[:, None]
+    given, t = t is not None, _times(steps, t)
     chord = a + t * (b - a)
     target = (1 - t) * np.linalg.norm(a) + t * np.linalg.norm(b)
     length = np.linalg.norm(chord, axis=1, keepdims=True)
@@ -181,12 +193,13 @@ def nlerp(a, b, steps: int = 10) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         path = chord * (target / length)
     if degenerate.any():                      # opposite endpoints: the chord passes through 0
-        path[degenerate] = slerp(a, b, steps)[degenerate]
-    path[0], path[-1] = a, b
+        path[degenerate] = slerp(a, b, t=t)[degenerate]
+    if not given:
+        path[0], path[-1] = a, b
     return path
 
 
-INTERPOLATIONS = {"lerp": lerp, "slerp": slerp, "nlerp": nlerp}   # name -> f(a, b, steps) -> (steps, d)
+INTERPOLATIONS = {"lerp": lerp, "slerp": slerp, "nlerp": nlerp}   # name -> f(a, b, steps, t=None) -> (steps, d)
 
 
 def traverse(base, dim: int, values) -> np.ndarray:
