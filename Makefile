@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/serve_latency.py
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/quality.py
+	$(BIN)/python benchmarks/measure_speed.py --run $(RUNS)/demo/vae10    # after `make demo`
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis src/*.egg-info

@@ -20,6 +20,7 @@ examples:
   latentwalk train --resume --out runs/vae2 --epochs 30      # continue, or train longer
   torchrun --standalone --nproc_per_node 4 -m latentwalk train --out runs/vae2 --device cuda   # 4 GPUs
   latentwalk evaluate runs/vae2 --k 5000 --json
+  latentwalk measure runs/demo/ae2 --sampler prior,gmm         # Fréchet distance, precision/recall, path length
   latentwalk convert photos/ data/photos64 --rgb --size 64   # once; then train --data data/photos64 --arch conv
   latentwalk grid runs/vae2 --size 20 --extent -3 3
   latentwalk spiral runs/vae2 --gif
@@ -112,6 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--limit", type=int, help="evaluate on the first N test images only")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--device", default="auto")
+
+    m = sub.add_parser("measure", help="Fréchet distance, precision/recall, density/coverage, classes, path length")
+    m.add_argument("run", type=Path)
+    m.add_argument("--sampler", default="prior,gmm,posterior",
+                   help="comma-separated: prior, gmm (a mixture fitted to the training codes), posterior "
+                        "(default all three)")
+    m.add_argument("--n", type=int, default=10_000, help="generated and real images per row (default 10000)")
+    m.add_argument("--paths", type=int, default=10_000, help="random paths per method for the path length "
+                                                            "(default 10000)")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--json", action="store_true", help="print one JSON object per row")
 
     d = sub.add_parser("demo", help="the whole post from models trained here, as one HTML report")
     d.add_argument("--out", type=Path, help="folder for the runs and report.html (default runs/demo, "
@@ -289,6 +301,28 @@ def _figures(args) -> None:
         print(f"wrote {f}")
 
 
+def _measure(args) -> None:
+    from .measure.suite import measure
+
+    rows = measure(args.run, [s.strip() for s in args.sampler.split(",")], args.n, args.seed, args.paths,
+                   log=lambda s: print(s, file=sys.stderr))
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+        return
+    first, net = rows[-1], rows[-1]["network"]
+    print(f"{args.run}: {first['model'].upper()} with z = {first['latent_dim']}; {args.n:,} images per row against "
+          f"{first['reference']}; features: {net['network']} ({net['features']}-d, {100 * net['test_accuracy']:.2f}%"
+          f" test accuracy, SHA-256 {net['sha256'][:12]}…)")
+    print(f"  {'':10s} {'Fréchet':>9s} {'precision':>9s} {'recall':>7s} {'density':>7s} {'coverage':>8s}  "
+          f"{'classes (entropy, rarest)':>25s}")
+    for r in rows:
+        print(f"  {r['sampler']:10s} {r['frechet_distance']:9.2f} {r['precision']:9.3f} {r['recall']:7.3f} "
+              f"{r['density']:7.3f} {r['coverage']:8.3f}  {r['class_entropy']:14.3f}, {r['rarest_class']:.3f}")
+    print(f"  path length over {first['ppl_paths']:,} prior paths (ε = {first['ppl_epsilon']:g}): "
+          + ", ".join(f"{m} {v:.1f}" for m, v in first["ppl"].items()))
+
+
 def _demo(args) -> None:
     from .report.demo import run_demo
 
@@ -308,7 +342,8 @@ def _serve(args) -> None:
     serve(args.runs, args.host, args.port, judge, log=lambda s: print(s, flush=True))
 
 
-COMMANDS = {"train": _train, "convert": _convert, "evaluate": _evaluate, "demo": _demo, "serve": _serve,
+COMMANDS = {"train": _train, "convert": _convert, "evaluate": _evaluate, "measure": _measure, "demo": _demo,
+            "serve": _serve,
             **{c: _figures for c in ("summary", "grid", "scatter", "samples", "traverse", "spiral", "sphere-walk",
                                     "interpolate", "geometry", "compare")}}
 

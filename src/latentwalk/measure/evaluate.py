@@ -65,7 +65,10 @@ def nll_iwae(model: AutoEncoder, images: torch.Tensor, k: int = 5000, binarize: 
     return total / len(images)
 
 
-def active_units(mu: torch.Tensor, threshold: float = 0.01) -> int:
+ACTIVE = 0.01   # a dimension is active when the variance of its posterior mean over the data exceeds this
+
+
+def active_units(mu: torch.Tensor, threshold: float = ACTIVE) -> int:
     """Dimensions whose posterior mean varies with x: Cov_x(E_q[z_j]) > threshold (Burda et al. 2016)."""
     return int((mu.var(0, unbiased=False) > threshold).sum())
 

@@ -1,0 +1,94 @@
+"""`latentwalk measure`: the sample and path measures of one run, for each sampler, beside the real-versus-real row.
+
+Every row compares n generated images with the first n test images of the run's data set, on the features of
+the shipped digit classifier (its name, SHA-256, feature size and accuracy go with every row). The real row
+compares n training images with the same test images: the ceiling a model is read against (precision and
+recall at k = 3 do not reach 1 even for real data). The network must serve the data: 1x28x28 images with
+labels it classifies at least SERVES well; anything else is refused in one line, never resized.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ..data import datasets
+from ..errors import ConfigError, is_int, require
+from ..run import checkpoint
+from ..walk import core
+from . import classifier, ppl, quality, samplers
+
+SERVES = 0.9
+MIN_N = 10        # the k-nearest-neighbour measures need more samples than k + 1
+
+
+def check_serves(net: classifier.DigitNet, images: torch.Tensor, labels: torch.Tensor | None, what: str) -> float:
+    """The classifier's accuracy on the labelled test images of a data set, or a one-line refusal."""
+    shape = tuple(images.shape[1:])
+    if shape != classifier.IMAGE_SHAPE:
+        raise ConfigError(f"the feature network reads 1x28x28 grey digits; {what} holds {'x'.join(map(str, shape))} "
+                          f"images: the measures need MNIST-like data (nothing is resized)")
+    if labels is None:
+        raise ConfigError(f"{what} has no labels: the measures need labelled test images to check that the "
+                          f"feature network serves them")
+    acc = classifier.accuracy(net, images, labels)
+    if acc < SERVES:
+        raise ConfigError(f"the feature network, trained on MNIST digits, classifies {100 * acc:.0f}% of {what}'s "
+                          f"test images: it does not serve this data set (it needs >= {100 * SERVES:.0f}%)")
+    return acc
+
+
+def _row(sampler: str, real: quality.Reference, images: np.ndarray | torch.Tensor, net: classifier.DigitNet,
+         start: float) -> dict:
+    f = classifier.features(net, images)
+    digits = net.fc2(f).argmax(1).numpy() if len(f) else np.zeros(0, int)
+    return {"sampler": sampler, "n": len(f), **quality.compare(real, f, digits),
+            "seconds": round(time.perf_counter() - start, 2)}
+
+
+def measure(run: str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n: int = 10_000, seed: int = 0,
+            paths: int = ppl.N, log: Callable[[str], None] = print) -> list[dict]:
+    """One JSON-ready row for the real data and for each sampler of `which`: every measure of the run."""
+    unknown = [s for s in which if s not in samplers.SAMPLERS]
+    require(len(which) > 0 and not unknown, f"unknown sampler {', '.join(unknown) or '(none)'}: use "
+                                            f"{', '.join(samplers.SAMPLERS)} (comma-separated)")
+    require(is_int(n) and n >= MIN_N, f"--n must be an integer >= {MIN_N}, got {n!r}")
+    require(is_int(paths) and paths >= 100, f"--paths must be an integer >= 100, got {paths!r}")
+    model, data = checkpoint.load(run), checkpoint.load_config(run).data
+    net = classifier.load()
+    test_x, test_y = checkpoint.test_data(run)
+    check_serves(net, test_x, test_y, data.name)
+    require(n <= len(test_x), f"--n must be at most {len(test_x):,}, the test images of {data.name}")
+    train_x, _ = datasets.load(data.name, "train", greyscale=data.greyscale, size=data.size)
+    real = quality.Reference.of(classifier.features(net, test_x[:n]))
+    steps = ["real", *dict.fromkeys(which), *(f"ppl {m}" for m in core.METHODS)]
+    rows, lengths, seconds = [], {}, {}
+    with tqdm(steps, desc="measure", unit="step", disable=None, file=sys.stderr) as bar:
+        for step in bar:
+            bar.set_postfix_str(step)
+            start = time.perf_counter()
+            if step == "real":
+                pick = np.random.default_rng(seed).choice(len(train_x), n, replace=n > len(train_x))
+                rows.append(_row("real", real, train_x[np.sort(pick)], net, start))
+            elif step.startswith("ppl "):
+                method = step[4:]
+                lengths[method] = ppl.path_length(model, net, method, paths, seed=seed)
+                seconds[method] = round(time.perf_counter() - start, 2)
+            else:
+                gmm = samplers.mixture(run, model, train_x, log) if step == "gmm" else None
+                z = samplers.draw(step, model, n, seed, train_x, gmm)
+                rows.append(_row(step, real, core.decode(model, z), net, start))
+                if gmm is not None:
+                    rows[-1].update(gmm_dims=len(gmm.dims), gmm_covariance=gmm.covariance_type,
+                                    gmm_fit_seconds=round(gmm.fit_seconds, 2))
+    about = {"run": str(run), "model": model.config.kind, "latent_dim": model.latent_dim,
+             "reference": f"the first {n:,} test images", "network": classifier.INFO}
+    path_info = {"ppl": {m: round(v, 4) for m, v in lengths.items()}, "ppl_paths": paths,
+                 "ppl_epsilon": ppl.EPSILON, "ppl_seconds": seconds}
+    return [{**row, **(path_info if row["sampler"] != "real" else {}), **about} for row in rows]
