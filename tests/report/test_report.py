@@ -53,7 +53,7 @@ def test_report_in_chromium(report, tmp_path):
     assert errors == []
     assert headings == ["Auto-encoders and VAEs", "The 2-D latent plane", "What about higher dimensions?",
                         "lerp against slerp", "Why the VAE, not the AE"]
-    assert tables == 3
+    assert tables == 5
     assert shot.stat().st_size > 100_000
 
 

@@ -12,7 +12,8 @@ from latentwalk.report.demo import STEPS, Plan, build
 
 from conftest import train_small
 
-TINY = Plan(epochs=1, frames=8, sphere_frames=8, pairs=4, iwae_k=5, eval_images=50, prior_samples=25)
+TINY = Plan(epochs=1, frames=8, sphere_frames=8, pairs=4, iwae_k=5, eval_images=50, prior_samples=25, measure_n=200,
+            ppl_paths=100)
 ALL = ["Auto-encoders and VAEs", "The 2-D latent plane", "What about higher dimensions?", "lerp against slerp",
        "Why the VAE, not the AE"]
 
@@ -40,7 +41,13 @@ def test_without_the_500d_model(runs, judge, tmp_path):
     assert [r.model for r in data.evaluation] == ["ae2", "vae2", "vae10"]
     assert [r.model for r in data.prior] == ["AE z=2", "VAE z=2"]
     assert "At z = 10, lerp's midpoints" in page and "z = 500" not in page
-    assert page.count("<table>") == 3 and page.count("<video") == 2
+    assert [(r.model, r.sampler) for r in data.samples] == \
+        [("real", "train"), ("AE z=2", "prior"), ("AE z=2", "gmm"), ("VAE z=2", "prior"), ("VAE z=2", "gmm")]
+    assert all(r.n == 200 and len(r.class_histogram) == 10 for r in data.samples)
+    assert data.samples[0].frechet_distance < min(r.frechet_distance for r in data.samples[1:])    # the ceiling
+    assert [(r.latent_dim, r.method) for r in data.paths] == [(z, m) for z in (2, 10) for m in ("lerp", "slerp", "nlerp")]
+    assert all(r.ppl > 0 for r in data.paths) and "100 paths per number" in page
+    assert page.count("<table>") == 5 and page.count("<video") == 2        # evaluation, midpoints, PPL, prior, samples
 
 
 def test_one_model_alone(runs, judge, tmp_path):
@@ -48,7 +55,8 @@ def test_one_model_alone(runs, judge, tmp_path):
     page = html.render(data)
     assert headings(page) == ["Auto-encoders and VAEs", "What about higher dimensions?", "lerp against slerp"]
     assert data.prior == [] and "F12" not in data.figures and "F2" not in data.figures
-    assert page.count("<table>") == 2 and page.count("<video") == 1      # evaluation and midpoints; the sphere walk
+    assert data.samples == [] and [r.latent_dim for r in data.paths] == [10, 10, 10]
+    assert page.count("<table>") == 3 and page.count("<video") == 1      # evaluation, midpoints, PPL; the sphere walk
 
 
 def test_interpolation_figure_and_midpoint_table_share_their_walks(runs, judge, tmp_path):

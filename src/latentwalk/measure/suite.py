@@ -52,6 +52,25 @@ def _row(sampler: str, real: quality.Reference, images: np.ndarray | torch.Tenso
             "seconds": round(time.perf_counter() - start, 2)}
 
 
+def real_row(net: classifier.DigitNet, real: quality.Reference, train_x: torch.Tensor, seed: int = 0) -> dict:
+    """The ceiling: as many random training images as the reference holds, against it."""
+    start, n = time.perf_counter(), len(real.features)
+    pick = np.random.default_rng(seed).choice(len(train_x), n, replace=n > len(train_x))
+    return _row("real", real, train_x[np.sort(pick)], net, start)
+
+
+def sampler_row(sampler: str, run, model, net: classifier.DigitNet, real: quality.Reference, train_x: torch.Tensor,
+                seed: int = 0, log: Callable[[str], None] = print) -> dict:
+    """As many images from `sampler` as the reference holds, decoded and measured against it."""
+    start = time.perf_counter()
+    gmm = samplers.mixture(run, model, train_x, log) if sampler == "gmm" else None
+    z = samplers.draw(sampler, model, len(real.features), seed, train_x, gmm)
+    row = _row(sampler, real, core.decode(model, z), net, start)
+    if gmm is not None:
+        row.update(gmm_dims=len(gmm.dims), gmm_covariance=gmm.covariance_type, gmm_fit_seconds=round(gmm.fit_seconds, 2))
+    return row
+
+
 def measure(run: str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n: int = 10_000, seed: int = 0,
             paths: int = ppl.N, log: Callable[[str], None] = print) -> list[dict]:
     """One JSON-ready row for the real data and for each sampler of `which`: every measure of the run."""
@@ -74,19 +93,12 @@ def measure(run: str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n:
             bar.set_postfix_str(step)
             start = time.perf_counter()
             if step == "real":
-                pick = np.random.default_rng(seed).choice(len(train_x), n, replace=n > len(train_x))
-                rows.append(_row("real", real, train_x[np.sort(pick)], net, start))
+                rows.append(real_row(net, real, train_x, seed))
             elif step.startswith("ppl "):
-                method = step[4:]
-                lengths[method] = ppl.path_length(model, net, method, paths, seed=seed)
-                seconds[method] = round(time.perf_counter() - start, 2)
+                lengths[step[4:]] = ppl.path_length(model, net, step[4:], paths, seed=seed)
+                seconds[step[4:]] = round(time.perf_counter() - start, 2)
             else:
-                gmm = samplers.mixture(run, model, train_x, log) if step == "gmm" else None
-                z = samplers.draw(step, model, n, seed, train_x, gmm)
-                rows.append(_row(step, real, core.decode(model, z), net, start))
-                if gmm is not None:
-                    rows[-1].update(gmm_dims=len(gmm.dims), gmm_covariance=gmm.covariance_type,
-                                    gmm_fit_seconds=round(gmm.fit_seconds, 2))
+                rows.append(sampler_row(step, run, model, net, real, train_x, seed, log))
     about = {"run": str(run), "model": model.config.kind, "latent_dim": model.latent_dim,
              "reference": f"the first {n:,} test images", "network": classifier.INFO}
     path_info = {"ppl": {m: round(v, 4) for m, v in lengths.items()}, "ppl_paths": paths,

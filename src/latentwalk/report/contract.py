@@ -63,6 +63,30 @@ class PriorRow:
 
 
 @dataclass(frozen=True)
+class SampleRow:
+    """The sample measures of one model and sampler against the real test images (or the real row itself)."""
+    model: str                  # "AE z=2", "VAE z=2", or "real" for training against test images
+    sampler: str                # prior, gmm, posterior; "train" for the real row
+    n: int
+    frechet_distance: float
+    precision: float
+    recall: float
+    density: float
+    coverage: float
+    class_histogram: list[float]
+    class_entropy: float
+    rarest_class: float
+
+
+@dataclass(frozen=True)
+class PathRow:
+    """The perceptual path length of one interpolation method at one latent size."""
+    latent_dim: int
+    method: str
+    ppl: float
+
+
+@dataclass(frozen=True)
 class Network:
     """The digit classifier behind every confidence and measure of the report (measure/classifier.INFO)."""
     network: str
@@ -86,3 +110,7 @@ class ReportData:
     evaluation: list[EvalRow] = field(default_factory=list)
     midpoints: list[MidpointRow] = field(default_factory=list)
     prior: list[PriorRow] = field(default_factory=list)
+    sample_n: int = 0           # generated (and real) images behind each SampleRow
+    samples: list[SampleRow] = field(default_factory=list)
+    ppl_paths: int = 0          # random prior paths behind each PathRow
+    paths: list[PathRow] = field(default_factory=list)

@@ -17,7 +17,7 @@ from ..data import datasets
 from ..errors import RunError
 from ..figures import draw, gallery, output
 from ..figures.output import Picture, Table
-from ..measure import classifier, evaluate, scores
+from ..measure import classifier, evaluate, ppl, quality, scores, suite
 from ..models.autoencoder import AutoEncoder, ModelConfig
 from ..run import checkpoint
 from ..run.config import DataConfig, TrainConfig
@@ -25,7 +25,8 @@ from ..training.fit import fit
 from ..version import __version__
 from ..walk import core
 from . import html
-from .contract import EvalRow, Media, MidpointRow, Network, PriorRow, ReportData, Stat
+from .contract import (EvalRow, Media, MidpointRow, Network, PathRow, PriorRow, ReportData, SampleRow,
+                       Stat)
 
 MODELS = {"ae2": ("ae", 2), "vae2": ("vae", 2), "vae10": ("vae", 10), "vae500": ("vae", 500)}
 STEPS = 11          # points on each interpolation: odd, so that t = 1/2 is one of them
@@ -41,11 +42,13 @@ class Plan:
     iwae_k: int = 1000
     eval_images: int = 2000
     prior_samples: int = 1000
+    measure_n: int = 10_000       # generated and real images per sample-measure row
+    ppl_paths: int = 2_000        # random prior paths per path length
 
     @staticmethod
     def quick() -> Plan:
         return Plan(epochs=2, frames=60, sphere_frames=120, pairs=20, iwae_k=100, eval_images=500,
-                    prior_samples=300)
+                    prior_samples=300, measure_n=1000, ppl_paths=300)
 
 
 def _train_or_reuse(run: Path, kind: str, z: int, plan: Plan, log) -> AutoEncoder:
@@ -77,6 +80,19 @@ def _midpoints(z: int, walks: dict[str, list[core.Walk]]) -> list[MidpointRow]:
     return [MidpointRow(z, m, *(Stat.of([w.scores[k][mid] for w in ws])
                                 for k in ("norm", "prior_logpdf", "confidence", "sharpness")))
             for m, ws in walks.items()]
+
+
+def _sample_rows(models: dict[str, tuple[Path, AutoEncoder]], judge: classifier.DigitNet, images, n: int,
+                 log) -> list[SampleRow]:
+    """The real row, then prior and mixture samples of each model, against the first `n` test images."""
+    real = quality.Reference.of(classifier.features(judge, images[:n]))
+    train_x = datasets.load("mnist", "train")[0]
+    rows = [("real", suite.real_row(judge, real, train_x))]
+    rows += [(label, suite.sampler_row(s, run, model, judge, real, train_x, log=log))
+             for label, (run, model) in models.items() for s in ("prior", "gmm")]
+    names = {f.name for f in dataclasses.fields(SampleRow)} - {"model", "sampler"}
+    return [SampleRow(label, "train" if label == "real" else r["sampler"], **{k: r[k] for k in names})
+            for label, r in rows]
 
 
 def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: bool, fig_dir: Path,
@@ -141,20 +157,22 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                                             "digits (10-D VAE).")
 
     log("measuring: interpolations, prior samples, evaluation")
-    midpoints = []
+    midpoints, path_rows = [], []
     for name in ("vae2", "vae10", "vae500"):
         if name not in models:
             continue
         model = models[name]
         walks = gallery.interpolation_walks(model, list(core.METHODS), STEPS, "prior", 0, plan.pairs, judged)
         midpoints += _midpoints(model.latent_dim, walks)
+        path_rows += [PathRow(model.latent_dim, m, ppl.path_length(model, judge, m, plan.ppl_paths))
+                      for m in core.METHODS]
         if name == "vae500":
             drawn_walks = drawn(gallery.interpolate(model, walks, "prior"), name)
             figures["F10"] = _media(drawn_walks, "interpolate", "F10. Two prior samples of the 500-D VAE, scaled to "
                                     "√500, interpolated by lerp, slerp and nlerp (the middle column is t = ½).")
             figures["F11"] = _media(drawn_walks, "interpolate_norms", f"F11. |z| along each path (mean and range "
                                     f"over {plan.pairs} pairs): slerp and nlerp stay at √d, lerp dips to √(d/2).")
-    prior = []
+    prior, samples = [], []
     if "ae2" in models and "vae2" in models:
         ae2, vae2 = models["ae2"], models["vae2"]
         walks = {m.config.kind: gallery.prior_walk(m, judged, plan.prior_samples) for m in (ae2, vae2)}
@@ -166,6 +184,8 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                 "the classifier is sure of.")
         prior = [PriorRow(f"{kind.upper()} z=2", float(w.scores["confidence"].mean()),
                           scores.confident_share(w.scores["confidence"])) for kind, w in walks.items()]
+        samples = _sample_rows({"AE z=2": (runs["ae2"], ae2), "VAE z=2": (runs["vae2"], vae2)}, judge, images,
+                               plan.measure_n, log)
     evaluation = []
     for name, model in models.items():
         r = evaluate.evaluate(model, images[:plan.eval_images], k=plan.iwae_k)
@@ -174,7 +194,8 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                   r["active_units"]))
     described = [f"{'an AE' if m.config.kind == 'ae' else 'a VAE'} with z = {m.latent_dim}" for m in models.values()]
     return ReportData(__version__, Network(**classifier.INFO), quick, plan.epochs, described, plan.eval_images, plan.iwae_k, plan.pairs,
-                      plan.prior_samples, figures, evaluation, midpoints, prior)
+                      plan.prior_samples, figures, evaluation, midpoints, prior, plan.measure_n, samples,
+                      plan.ppl_paths, path_rows)
 
 
 def run_demo(out: str | Path = "runs/demo", quick: bool = False, log: Callable[[str], None] = print) -> Path:
