@@ -12,8 +12,8 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-import safetensors.torch
 import torch
+from safetensors.torch import load as tensors_from_bytes
 from torch import nn
 from torch.nn import functional as F
 
@@ -59,7 +59,7 @@ def load() -> DigitNet:
         raise ConfigError(f"{FILE} is damaged (its SHA-256 is not the one recorded); reinstall latentwalk or "
                           f"run tools/train_feature_net.py")
     net = DigitNet()
-    net.load_state_dict(safetensors.torch.load(data))
+    net.load_state_dict(tensors_from_bytes(data))
     return net.eval()
 
 
