@@ -257,9 +257,7 @@ def _figures(args) -> None:
     from .run import checkpoint
 
     def scorers():
-        judge = None if getattr(args, "no_classifier", False) else \
-            classifier.load()
-        return scores.scorers(judge)
+        return scores.scorers(None if getattr(args, "no_classifier", False) else classifier.load())
 
     if args.command == "geometry":
         out = args.out or Path("figures")

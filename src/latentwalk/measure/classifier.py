@@ -49,7 +49,7 @@ class DigitNet(nn.Module):
 
 
 def load() -> DigitNet:
-    """The shipped network, in eval mode, after checking its file against SHA256."""
+    """The shipped network, in eval mode and frozen, after checking its file against SHA256."""
     try:
         data = FILE.read_bytes()
     except OSError as e:
@@ -60,7 +60,7 @@ def load() -> DigitNet:
                           f"run tools/train_feature_net.py")
     net = DigitNet()
     net.load_state_dict(tensors_from_bytes(data))
-    return net.eval()
+    return net.eval().requires_grad_(False)      # a fixed judge: nothing computed with it needs a gradient
 
 
 @torch.no_grad()

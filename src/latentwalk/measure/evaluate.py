@@ -68,9 +68,14 @@ def nll_iwae(model: AutoEncoder, images: torch.Tensor, k: int = 5000, binarize: 
 ACTIVE = 0.01   # a dimension is active when the variance of its posterior mean over the data exceeds this
 
 
+def active_dims(mu: torch.Tensor, threshold: float = ACTIVE) -> torch.Tensor:
+    """The dimensions whose posterior mean varies with x: Cov_x(E_q[z_j]) > threshold (Burda et al. 2016)."""
+    return torch.nonzero(mu.var(0, unbiased=False) > threshold).flatten()
+
+
 def active_units(mu: torch.Tensor, threshold: float = ACTIVE) -> int:
-    """Dimensions whose posterior mean varies with x: Cov_x(E_q[z_j]) > threshold (Burda et al. 2016)."""
-    return int((mu.var(0, unbiased=False) > threshold).sum())
+    """How many dimensions are active (see active_dims)."""
+    return len(active_dims(mu, threshold))
 
 
 def evaluate(model: AutoEncoder, images: torch.Tensor, k: int = 5000, binarize: bool = False) -> dict:

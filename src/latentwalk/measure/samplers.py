@@ -30,7 +30,7 @@ from .. import atomic
 from ..errors import RunError, require
 from ..models.autoencoder import AutoEncoder, codes
 from ..run import checkpoint
-from .evaluate import ACTIVE
+from .evaluate import active_dims
 
 SAMPLERS = ("prior", "gmm", "posterior")
 GMM_FILE = "gmm.safetensors"
@@ -68,10 +68,11 @@ def _sha256(path: Path) -> str:
 
 def fit_mixture(model: AutoEncoder, train_images: torch.Tensor, model_sha256: str = "", seed: int = 0) -> Mixture:
     """Fit the mixture to the posterior means of the training images (see the module's docstring)."""
-    mu = codes(model, train_images)[0].double().numpy()
-    dims = np.flatnonzero(mu.var(0) > ACTIVE)
+    mu = codes(model, train_images)[0].double()
+    dims = active_dims(mu).numpy()
     if len(dims) == 0:
-        dims = np.array([int(np.argmax(mu.var(0)))])
+        dims = np.array([int(mu.var(0).argmax())])
+    mu = mu.numpy()
     start = time.perf_counter()
     gm = GaussianMixture(COMPONENTS, covariance_type="full" if len(dims) <= FULL_LIMIT else "diag",
                          random_state=seed, reg_covar=1e-6).fit(mu[:, dims])

@@ -28,8 +28,10 @@ SERVES = 0.9
 MIN_N = 10        # the k-nearest-neighbour measures need more samples than k + 1
 
 
-def check_serves(net: classifier.DigitNet, images: torch.Tensor, labels: torch.Tensor | None, what: str) -> float:
-    """The classifier's accuracy on the labelled test images of a data set, or a one-line refusal."""
+def check_serves(net: classifier.DigitNet, images: torch.Tensor, labels: torch.Tensor | None,
+                 what: str) -> torch.Tensor:
+    """The features of a data set's labelled test images, once the classifier is seen to read them well enough;
+    else a one-line refusal."""
     shape = tuple(images.shape[1:])
     if shape != classifier.IMAGE_SHAPE:
         raise ConfigError(f"the feature network reads 1x28x28 grey digits; {what} holds {'x'.join(map(str, shape))} "
@@ -37,11 +39,12 @@ def check_serves(net: classifier.DigitNet, images: torch.Tensor, labels: torch.T
     if labels is None:
         raise ConfigError(f"{what} has no labels: the measures need labelled test images to check that the "
                           f"feature network serves them")
-    acc = classifier.accuracy(net, images, labels)
+    features = classifier.features(net, images)
+    acc = (net.fc2(features).argmax(1) == labels).float().mean().item()
     if acc < SERVES:
         raise ConfigError(f"the feature network, trained on MNIST digits, classifies {100 * acc:.0f}% of {what}'s "
                           f"test images: it does not serve this data set (it needs >= {100 * SERVES:.0f}%)")
-    return acc
+    return features
 
 
 def _row(sampler: str, real: quality.Reference, images: np.ndarray | torch.Tensor, net: classifier.DigitNet,
@@ -82,10 +85,10 @@ def measure(run: str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n:
     model, data = checkpoint.load(run), checkpoint.load_config(run).data
     net = classifier.load()
     test_x, test_y = checkpoint.test_data(run)
-    check_serves(net, test_x, test_y, data.name)
+    test_f = check_serves(net, test_x, test_y, data.name)
     require(n <= len(test_x), f"--n must be at most {len(test_x):,}, the test images of {data.name}")
     train_x, _ = datasets.load(data.name, "train", greyscale=data.greyscale, size=data.size)
-    real = quality.Reference.of(classifier.features(net, test_x[:n]))
+    real = quality.Reference.of(test_f[:n])
     steps = ["real", *dict.fromkeys(which), *(f"ppl {m}" for m in core.METHODS)]
     rows, lengths, seconds = [], {}, {}
     with tqdm(steps, desc="measure", unit="step", disable=None, file=sys.stderr) as bar:
