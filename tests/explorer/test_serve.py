@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, train_small
-from latentwalk.measure import classifier
+from latentwalk.measure import classifier, ppl, record
 from latentwalk.run import checkpoint
 from latentwalk.walk import core, paths
 from latentwalk.explorer.server import listen, make_app
-from latentwalk.explorer.workbench import MAX_BATCH, MAX_STEPS, Workbench
+from latentwalk.explorer.workbench import MAX_BATCH, MAX_STEPS, QUICK_PATHS, Workbench
 
 
 
@@ -109,6 +109,30 @@ def test_interpolate_rows_and_norms(client):
     assert all(0 <= c <= 1 for c in rows["lerp"]["confidence"])
 
 
+def test_interpolate_gives_each_paths_roughness(client, runs, judge):
+    a, b = [2.0, 0.0, 0.0, 0.0], [0.0, -1.0, 1.5, 0.0]
+    rows = client.post("/api/interpolate", json={"model": "vae", "a": a, "b": b, "steps": 41}).json()["rows"]
+    model = checkpoint.load(runs["vae"])
+    for method, row in rows.items():
+        want = ppl.roughness(model, judge, a, b, method, np.linspace(0, 1, 41))
+        assert row["roughness"] == pytest.approx(want, rel=1e-3, abs=2e-4)
+        assert row["ppl"] == pytest.approx(ppl.trimmed_mean(want), rel=1e-3, abs=1e-4) and row["ppl"] > 0
+
+
+def test_a_model_is_measured_on_request_and_its_card_shows_it(client, runs):
+    card = {m["name"]: m for m in client.get("/api/models").json()["models"]}["ae2"]
+    assert card["measures"] == {"record": None, "error": None}
+    got = client.post("/api/measure", json={"model": "ae2"}).json()
+    samples = got["record"]["samples"]
+    assert list(samples) == ["real", "prior", "gmm", "posterior"]
+    assert all(r["n"] == 200 for r in samples.values())              # the small data set's 200 test images
+    assert samples["real"]["frechet_distance"] < samples["prior"]["frechet_distance"]
+    assert {m: v["paths"] for m, v in got["record"]["paths"].items()} == dict.fromkeys(core.METHODS, QUICK_PATHS)
+    assert got["record"] == record.stored(runs["ae2"])                 # stored in the run folder, as `measure` does
+    card = {m["name"]: m for m in client.get("/api/models").json()["models"]}["ae2"]
+    assert card["measures"] == got
+
+
 def test_prior_endpoints_come_from_the_walk_core(client, runs):
     model = checkpoint.load(runs["vae"])
     first = core.endpoints(model, "prior", 5, 0)[0]           # the first of the pairs a figure or report walks
@@ -162,6 +186,9 @@ BAD = [
     ("/api/sphere-walk", {"model": "vae", "loops": 0}, 422),
     ("/api/sphere-walk", {"model": "vae", "steps": 10 ** 9}, 422),
     ("/api/sphere-walk", {"model": "vae", "steps": 10 ** 400}, 422),
+    ("/api/measure", {"model": "vae3"}, 404),
+    ("/api/measure", {"model": "vae", "n": 10}, 422),
+    ("/api/measure", {}, 422),
 ]
 
 
@@ -441,6 +468,34 @@ def test_t_slider_updates_every_row(page):
     page.click("#prior-pair")
     idle(page)
     assert "(seed 1)" in page.inner_text("#endpoints-info")
+    assert page.errors == []
+
+
+def test_cards_show_measures_and_paths_their_length(page):
+    card = "#plane-panels .panel[data-model=vae2] .card-measures"
+    assert "not measured yet" in page.inner_text(card)
+    page.click(f"{card} button.measure")
+    idle(page)
+    assert page.eval_on_selector_all(f"{card} tr[data-sampler]", "rs => rs.map(r => r.dataset.sampler)") == \
+        ["real", "prior", "gmm", "posterior"]
+    stored = page.evaluate("state.byName.vae2.measures.record.samples.prior.frechet_distance")
+    assert page.inner_text(f"{card} tr[data-sampler=prior] td:nth-child(3)") == f"{stored:.1f}"
+    assert "path length (PPL, 300 prior paths): lerp" in page.inner_text(card)
+    page.click("#tabs button[data-tab=interp]")
+    idle(page)
+    lengths = page.eval_on_selector_all("#interp-panels .panel[data-model=vae2] .row .length",
+                                        "ls => ls.map(l => l.textContent)")
+    assert len(lengths) == 3 and all(t.startswith("path length ") and "(model: " in t for t in lengths)
+    drawn = page.evaluate("""() => {
+        const p = document.querySelector('#interp-panels .panel[data-model=vae2]');
+        const px = p.rough.getContext('2d').getImageData(0, 0, p.rough.width, p.rough.height).data;
+        let coloured = 0;                     // pixels of the methods' coloured lines (axes and labels are grey)
+        for (let i = 0; i < px.length; i += 4) {
+          if (Math.max(px[i], px[i + 1], px[i + 2]) - Math.min(px[i], px[i + 1], px[i + 2]) > 80) coloured++;
+        }
+        return [p.result.rows.lerp.roughness.length, coloured];
+    }""")
+    assert drawn[0] == 101 and drawn[1] > 200
     assert page.errors == []
 
 

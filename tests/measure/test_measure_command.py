@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from latentwalk.measure import ppl, samplers
+from latentwalk.measure import classifier, ppl, record, samplers
 from latentwalk.models import ModelConfig
 from latentwalk.run import checkpoint
+from latentwalk.walk import paths
 from latentwalk.run.config import DataConfig, TrainConfig
 from latentwalk.training.fit import fit
 
@@ -37,6 +38,10 @@ def test_a_mixture_beats_the_prior_for_an_autoencoder(capsys, ae16):
     assert set(gmm["ppl"]) == {"lerp", "slerp", "nlerp"} and all(v > 0 for v in gmm["ppl"].values())
     assert gmm["gmm_dims"] == 16 and gmm["gmm_covariance"] == "full"
     assert (ae16 / samplers.GMM_FILE).is_file() and "fitting" in err
+    kept = record.stored(ae16)                                       # and kept in the run folder
+    assert {s: r["frechet_distance"] for s, r in kept["samples"].items()} == \
+        {s: r["frechet_distance"] for s, r in rows.items()}
+    assert {m: v["ppl"] for m, v in kept["paths"].items()} == gmm["ppl"] and kept["paths"]["lerp"]["paths"] == 300
 
 
 def test_the_mixture_is_stored_and_refitted_after_training(ae16):
@@ -56,6 +61,20 @@ def test_path_length_does_not_depend_on_epsilon(small_run, judge):
     a = ppl.path_length(model, judge, "slerp", 1000, epsilon=1e-3)
     b = ppl.path_length(model, judge, "slerp", 1000, epsilon=1e-4)
     assert a == pytest.approx(b, rel=0.05) and a > 0
+
+
+def test_roughness_is_the_path_length_along_one_path(small_run, judge):
+    model = checkpoint.load(small_run)
+    a, b = np.random.default_rng(3).standard_normal((2, 4))
+    t = np.linspace(0, 1, 51)
+    local = ppl.roughness(model, judge, a, b, "slerp", t)
+    # the same quantity written out: features of the decodings at t and t + eps, unit-normalised
+    f = [classifier.features(judge, model.decode(paths.slerp(a, b, t=t + s))) for s in (0, ppl.EPSILON)]
+    f = [x / x.norm(dim=1, keepdim=True) for x in f]
+    want = (f[1] - f[0]).square().sum(1).double().numpy() / ppl.EPSILON ** 2
+    np.testing.assert_allclose(local, want, rtol=1e-3, atol=1e-3)
+    assert local.shape == (51,) and local.min() >= 0 and local.max() > 0
+    assert ppl.roughness(model, judge, a, a, "lerp", t).max() == 0            # standing still: no change
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -57,6 +57,19 @@ def test_report_in_chromium(report, tmp_path):
     assert shot.stat().st_size > 100_000
 
 
+def test_each_model_keeps_its_measures(report):
+    from latentwalk.measure import record
+
+    kept = {run.name: record.stored(run) for run in sorted(report.glob("*/")) if (run / "weights.safetensors").is_file()}
+    assert sorted(kept) == ["ae2", "vae10", "vae2", "vae500"]
+    for name in ("ae2", "vae2"):                   # the AE-vs-VAE table's rows: real, prior, mixture (1,000 each)
+        samples = kept[name]["samples"]
+        assert list(samples) == ["real", "prior", "gmm"] and all(r["n"] == 1000 for r in samples.values())
+    for name in ("vae2", "vae10", "vae500"):       # the path-length table's
+        assert {m: v["paths"] for m, v in kept[name]["paths"].items()} == {"lerp": 300, "slerp": 300, "nlerp": 300}
+    assert kept["ae2"]["paths"] == {} and kept["vae10"]["samples"] == {}
+
+
 def test_second_run_only_rerenders(report):
     before = {p: p.stat().st_mtime_ns for p in report.glob("*/weights.safetensors")}
     page = (report / "report.html").stat().st_mtime_ns

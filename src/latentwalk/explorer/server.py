@@ -11,6 +11,7 @@ request at a time: torch already uses every core for each, and a second team of 
     GET  /api/models        what the page draws POST /api/interpolate  {"model", "a", "b", "steps", "methods"}
                                                 POST /api/endpoints    {"model", "seed"}
                                                 POST /api/sphere-walk  {"model", "steps", "loops"}
+                                                POST /api/measure      {"model"}
 """
 
 import json
@@ -30,7 +31,7 @@ from ..errors import ConfigError, LatentwalkError
 from .workbench import MAX_BATCH, MAX_DIM, MAX_LOOPS, MAX_STEPS, UnknownModel, Workbench
 
 MAX_BODY = 8 << 20        # bytes of JSON a request may send (1024 points of a 500-D model fit)
-SCRIPTS = ("common", "plane", "interp", "dims", "sphere", "main")      # one file per tab, shared parts first
+SCRIPTS = ("common", "card", "plane", "interp", "dims", "sphere", "main")      # one file per tab, shared parts first
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
           "/explorer.css": ("explorer.css", "text/css; charset=utf-8"),
           **{f"/{name}.js": (f"{name}.js", "text/javascript; charset=utf-8") for name in SCRIPTS}}
@@ -102,6 +103,10 @@ class Endpoints(Body):
     seed: Annotated[int, Field(ge=0, lt=2 ** 32)] = 0
 
 
+class Measure(Body):
+    model: Name
+
+
 class SphereWalk(Body):
     model: Name
     steps: Steps = 300
@@ -125,7 +130,6 @@ def make_app(bench: Workbench, hosts: set[str] | None = None):
     """The ASGI app: the page and the JSON API over one workbench, answering to `hosts` (None: any)."""
     files = resources.files(__package__) / "static"
     assets = {route: ((files / name).read_bytes(), kind) for route, (name, kind) in ASSETS.items()}
-    models = json.dumps(bench.describe()).encode()
 
     app = FastAPI(title="latentwalk explorer", docs_url=None, redoc_url=None, openapi_url=None,
                   redirect_slashes=False)
@@ -155,7 +159,7 @@ def make_app(bench: Workbench, hosts: set[str] | None = None):
 
     @app.get("/api/models")
     async def list_models():
-        return Response(models, media_type="application/json")
+        return Response(json.dumps(bench.describe()), media_type="application/json")
 
     @app.post("/api/decode")
     async def decode(req: Decode):
@@ -172,6 +176,10 @@ def make_app(bench: Workbench, hosts: set[str] | None = None):
     @app.post("/api/sphere-walk")
     async def sphere_walk(req: SphereWalk):
         return bench.sphere_walk(req.model, req.steps, req.loops)
+
+    @app.post("/api/measure")
+    async def measure(req: Measure):
+        return bench.measure(req.model)
 
     return Guard(app, hosts)
 

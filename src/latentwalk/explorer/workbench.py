@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, LatentwalkError, is_int, require
-from ..measure import classifier
+from ..measure import classifier, ppl, record, suite
 from ..measure.scores import scorers
 from ..models.autoencoder import AutoEncoder, codes
 from ..run import checkpoint
@@ -39,6 +39,8 @@ MAX_BYTES = 1 << 24
 SCATTER = 2000            # encoded test images drawn on the latent plane
 GALLERY_PER_LABEL = 3     # test images offered as interpolation endpoints, per label
 SLIDERS = 10              # dimensions (largest KL first) given a slider
+QUICK_N = 1000            # samples per row when the page asks to measure a model (`measure`'s default: 10,000)
+QUICK_PATHS = 300         # prior paths per path length, likewise (default 10,000)
 
 
 class UnknownModel(LatentwalkError):
@@ -57,6 +59,7 @@ def _floats(values: np.ndarray, digits: int = 4) -> list:
 
 @dataclass
 class Entry:
+    run: Path
     model: AutoEncoder
     info: dict       # what the page is told about the model, JSON-ready
 
@@ -84,6 +87,14 @@ def _gallery(labels: torch.Tensor | None, n: int) -> np.ndarray:
     return np.concatenate([np.flatnonzero(labels == k)[:GALLERY_PER_LABEL] for k in np.unique(labels)])
 
 
+def measures(run: Path) -> dict:
+    """The measures stored in the run folder, for the model's card: {"record": ... or None, "error": ...}."""
+    try:
+        return {"record": record.stored(run), "error": None}
+    except LatentwalkError as e:
+        return {"record": None, "error": str(e)}
+
+
 def describe(name: str, run: Path, model: AutoEncoder) -> dict:
     """Everything the page draws before its first request: the plane, the codes, the gallery, the KL order."""
     images, labels = checkpoint.test_data(run, SCATTER)
@@ -100,7 +111,7 @@ def describe(name: str, run: Path, model: AutoEncoder) -> dict:
         "name": name, "kind": cfg.kind, "latent_dim": cfg.latent_dim, "image_shape": list(cfg.image_shape),
         "hidden": list(cfg.hidden), "arch": cfg.arch, "epochs": len(metrics), "data": fingerprint,
         "test_neg_elbo": metrics[-1].get("test_neg_elbo") if metrics else None,
-        "plane": plane, "extent": round(extent, 2),
+        "measures": measures(run), "plane": plane, "extent": round(extent, 2),
         "weights": {"name": weight_name, "dims": order[:SLIDERS], "values": _floats(weights[:SLIDERS])},
         "scatter": {"x": _floats(xy[:, 0], 3), "y": _floats(xy[:, 1], 3),
                     "labels": None if labels is None else labels.tolist()},
@@ -121,16 +132,22 @@ class Workbench:
         for name, run in zip(_names(runs), runs):
             model = checkpoint.load(run)
             log(f"{name}: {model.config.kind.upper()} with z = {model.latent_dim}")
-            self.entries[name] = Entry(model, describe(name, run, model))
+            self.entries[name] = Entry(run, model, describe(name, run, model))
 
     def describe(self) -> dict:
         return {"models": [e.info for e in self.entries.values()], "classifier": self.judge is not None,
-                "limits": {"batch": MAX_BATCH, "steps": MAX_STEPS, "z": Z_LIMIT}}
+                "limits": {"batch": MAX_BATCH, "steps": MAX_STEPS, "z": Z_LIMIT, "measure": QUICK_N}}
 
-    def model(self, name: str) -> AutoEncoder:
+    def entry(self, name: str) -> Entry:
         if name not in self.entries:
             raise UnknownModel(f"no model named {name!r}; this server has {', '.join(map(repr, self.entries))}")
-        return self.entries[name].model
+        return self.entries[name]
+
+    def model(self, name: str) -> AutoEncoder:
+        return self.entry(name).model
+
+    def _judged(self, model: AutoEncoder) -> bool:
+        return self.judge is not None and model.config.image_shape == classifier.IMAGE_SHAPE
 
     def _latent(self, model: AutoEncoder, z, what: str, rows: bool) -> np.ndarray:
         d = model.latent_dim
@@ -153,8 +170,7 @@ class Workbench:
 
     def _walk(self, model: AutoEncoder, path: np.ndarray, scores: bool) -> dict:
         self._bounded(model, len(path))
-        judged = scores and model.config.image_shape == classifier.IMAGE_SHAPE
-        w = core.walk(model, path, scorers(self.judge if judged else None))
+        w = core.walk(model, path, scorers(self.judge if scores and self._judged(model) else None))
         return {"images": images_payload(w.images),
                 **{k: v.tolist() if k == "digit" else _floats(v) for k, v in w.scores.items()}}
 
@@ -175,14 +191,30 @@ class Workbench:
         return {"a": _floats(a, 6), "b": _floats(b, 6)}
 
     def interpolate(self, name: str, a, b, steps: int = 101, methods: list[str] = tuple(paths.INTERPOLATIONS)) -> dict:
-        """lerp, slerp and nlerp from a to b: decoded, with the norm and the classifier's confidence per step."""
+        """lerp, slerp and nlerp from a to b: decoded, with the norm and the classifier's scores per step, and
+        the roughness at each step (ppl.roughness) with its trimmed mean, the path's own path length."""
         model = self.model(name)
         a, b = self._latent(model, a, "a", rows=False), self._latent(model, b, "b", rows=False)
         core.check_steps(steps, 2, MAX_STEPS)
         methods = core.check_methods(methods)
-        d = model.latent_dim
-        return {"t": _floats(np.linspace(0, 1, steps)), "sqrt_d": float(np.sqrt(d)),
-                "rows": {m: self._walk(model, paths.INTERPOLATIONS[m](a, b, steps), True) for m in methods}}
+        t = np.linspace(0, 1, steps)
+        rows = {m: self._walk(model, paths.INTERPOLATIONS[m](a, b, steps), True) for m in methods}
+        if self._judged(model):
+            for m in methods:
+                local = ppl.roughness(model, self.judge, a, b, m, t)
+                rows[m].update(roughness=_floats(local), ppl=round(ppl.trimmed_mean(local), 4))
+        return {"t": _floats(t), "sqrt_d": float(np.sqrt(model.latent_dim)), "rows": rows}
+
+    def measure(self, name: str) -> dict:
+        """Measure a model now with small counts (QUICK_N samples per row, QUICK_PATHS paths), store the result
+        in its run folder as `latentwalk measure` does, and return what its card shows."""
+        entry = self.entry(name)
+        require(self.judge is not None, "this explorer was started with --no-classifier: the measures need the "
+                                        "digit classifier's features")
+        n = min(QUICK_N, len(checkpoint.test_data(entry.run)[0]))
+        suite.measure(entry.run, n=n, paths=QUICK_PATHS, log=lambda s: None)
+        entry.info["measures"] = measures(entry.run)
+        return entry.info["measures"]
 
     def sphere_walk(self, name: str, steps: int = 300, loops: int = 10) -> dict:
         """A walk on the sqrt(d) sphere: decoded frames, norms, confidence and the first four coordinates."""

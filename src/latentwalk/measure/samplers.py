@@ -15,7 +15,6 @@ and fitted again when the model has changed.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,10 +61,6 @@ class Mixture:
         return z
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def fit_mixture(model: AutoEncoder, train_images: torch.Tensor, model_sha256: str = "", seed: int = 0) -> Mixture:
     """Fit the mixture to the posterior means of the training images (see the module's docstring)."""
     mu = codes(model, train_images)[0].double()
@@ -104,7 +99,7 @@ def load_mixture(run: Path) -> Mixture | None:
 
 def mixture(run: Path, model: AutoEncoder, train_images: torch.Tensor, log=print) -> Mixture:
     """The run's mixture: the stored one if it was fitted to these weights, else fitted now and stored."""
-    sha = _sha256(checkpoint.run_file(run, checkpoint.WEIGHTS))
+    sha = checkpoint.weights_sha256(run)
     stored = load_mixture(run)
     if stored is not None and stored.model_sha256 == sha:
         return stored

@@ -22,7 +22,7 @@ from ..data import datasets
 from ..errors import ConfigError, is_int, require
 from ..run import checkpoint
 from ..walk import core
-from . import classifier, ppl, quality, samplers
+from . import classifier, ppl, quality, record, samplers
 
 SERVES = 0.9
 MIN_N = 10        # the k-nearest-neighbour measures need more samples than k + 1
@@ -76,7 +76,8 @@ def sampler_row(sampler: str, run, model, net: classifier.DigitNet, real: qualit
 
 def measure(run: str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n: int = 10_000, seed: int = 0,
             paths: int = ppl.N, log: Callable[[str], None] = print) -> list[dict]:
-    """One JSON-ready row for the real data and for each sampler of `which`: every measure of the run."""
+    """One JSON-ready row for the real data and for each sampler of `which`: every measure of the run, also
+    stored in the run folder (record.py)."""
     unknown = [s for s in which if s not in samplers.SAMPLERS]
     require(len(which) > 0 and not unknown, f"unknown sampler {', '.join(unknown) or '(none)'}: use "
                                             f"{', '.join(samplers.SAMPLERS)} (comma-separated)")
@@ -102,6 +103,7 @@ def measure(run: str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n:
                 seconds[step[4:]] = round(time.perf_counter() - start, 2)
             else:
                 rows.append(sampler_row(step, run, model, net, real, train_x, seed, log))
+    record.store(run, rows, lengths, paths)
     about = {"run": str(run), "model": model.config.kind, "latent_dim": model.latent_dim,
              "reference": f"the first {n:,} test images", "network": classifier.INFO}
     path_info = {"ppl": {m: round(v, 4) for m, v in lengths.items()}, "ppl_paths": paths,

@@ -2,7 +2,8 @@
 
 Trains (or reuses, or resumes) the post's four models on bundled MNIST: an AE and a VAE with z = 2, VAEs
 with z = 10 and z = 500; draws every figure with the gallery (written to `out`/figures); measures what the
-post only eyeballs; builds one ReportData and writes `report.html` from it. A second run with the models
+post only eyeballs (and stores each model's measures in its run folder, for the explorer's cards); builds one
+ReportData and writes `report.html` from it. A second run with the models
 present only re-renders; an interrupted run resumes.
 """
 
@@ -17,7 +18,7 @@ from ..data import datasets
 from ..errors import RunError
 from ..figures import draw, gallery, output
 from ..figures.output import Picture, Table
-from ..measure import classifier, evaluate, ppl, quality, scores, suite
+from ..measure import classifier, evaluate, ppl, quality, record, scores, suite
 from ..models.autoencoder import AutoEncoder, ModelConfig
 from ..run import checkpoint
 from ..run.config import DataConfig, TrainConfig
@@ -88,8 +89,10 @@ def _sample_rows(models: dict[str, tuple[Path, AutoEncoder]], judge: classifier.
     real = quality.Reference.of(classifier.features(judge, images[:n]))
     train_x = datasets.load("mnist", "train")[0]
     rows = [("real", suite.real_row(judge, real, train_x))]
-    rows += [(label, suite.sampler_row(s, run, model, judge, real, train_x, log=log))
-             for label, (run, model) in models.items() for s in ("prior", "gmm")]
+    for label, (run, model) in models.items():
+        measured = [suite.sampler_row(s, run, model, judge, real, train_x, log=log) for s in ("prior", "gmm")]
+        record.store(run, [rows[0][1], *measured])
+        rows += [(label, r) for r in measured]
     names = {f.name for f in dataclasses.fields(SampleRow)} - {"model", "sampler"}
     return [SampleRow(label, "train" if label == "real" else r["sampler"], **{k: r[k] for k in names})
             for label, r in rows]
@@ -164,8 +167,9 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
         model = models[name]
         walks = gallery.interpolation_walks(model, list(core.METHODS), STEPS, "prior", 0, plan.pairs, judged)
         midpoints += _midpoints(model.latent_dim, walks)
-        path_rows += [PathRow(model.latent_dim, m, ppl.path_length(model, judge, m, plan.ppl_paths))
-                      for m in core.METHODS]
+        lengths = {m: ppl.path_length(model, judge, m, plan.ppl_paths) for m in core.METHODS}
+        record.store(runs[name], lengths=lengths, paths=plan.ppl_paths)
+        path_rows += [PathRow(model.latent_dim, m, v) for m, v in lengths.items()]
         if name == "vae500":
             drawn_walks = drawn(gallery.interpolate(model, walks, "prior"), name)
             figures["F10"] = _media(drawn_walks, "interpolate", "F10. Two prior samples of the 500-D VAE, scaled to "

@@ -4,6 +4,8 @@
     weights.safetensors     the model's parameters (what `latentwalk.load` reads)
     train_state.safetensors parameters and optimizer moments together, for an exact --resume
     metrics.jsonl           one JSON object per finished epoch
+    gmm.safetensors         written by `latentwalk measure` (measure/samplers.py, measure/record.py), each
+    measures.json           with the SHA-256 of the weights it was made from
 
 Each file is replaced in one rename (see atomic.py); train_state is written first and is the authority on
 how far training got, so a process killed between two writes resumes from a consistent state. Nothing is
@@ -13,6 +15,7 @@ ever unpickled: tensors are safetensors, settings are JSON checked field by fiel
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -151,6 +154,12 @@ def restore_state(run_dir: Path, model: AutoEncoder, optimizer: torch.optim.Opti
     except (ValueError, KeyError, RuntimeError) as e:
         raise RunError(f"{path}: optimizer state does not fit the model ({e}); the folder is inconsistent") from None
     return epoch, read_metrics(run_dir, upto=epoch)
+
+
+def weights_sha256(run_dir: str | os.PathLike) -> str:
+    """The SHA-256 of the run's weights file: what a result derived from the weights (a fitted mixture, stored
+    measures) records, so that it is known stale once training goes on."""
+    return hashlib.sha256(run_file(run_dir, WEIGHTS).read_bytes()).hexdigest()
 
 
 def last_epoch(run_dir: str | os.PathLike) -> int:

@@ -1,6 +1,7 @@
 // The live explorer's page, shared parts: state, requests, images, charts and the models shown.
 // Images arrive as base64 uint8 (n, H, W, C) and are painted into canvases; nothing else is fetched.
-// Each tab has a file of its own (plane.js, interp.js, dims.js, sphere.js); main.js starts the page.
+// Each tab has a file of its own (plane.js, interp.js, dims.js, sphere.js); card.js draws a model's measures;
+// main.js starts the page.
 "use strict";
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
   "#bcbd22", "#17becf"];
@@ -9,7 +10,7 @@ const METHODS = ["lerp", "slerp", "nlerp"];
 const PLANE = 340, DECODED = 140, STRIP_COLUMNS = 11;
 
 const state = {
-  models: [], byName: {}, classifier: false, shown: [], tab: "plane",
+  models: [], byName: {}, classifier: false, limits: {}, shown: [], tab: "plane",
   path: [], pointer: null, grid: false,
   a: 0, b: -1, picking: "a", prior: null, priorSeed: 0, sphereTimer: null, sphereKey: null, playing: false,
 };

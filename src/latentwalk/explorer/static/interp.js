@@ -49,15 +49,16 @@ function buildInterp() {
     for (const method of METHODS) {
       const strip = el("canvas", { class: "strip", width: STRIP_COLUMNS * 34, height: 34 });
       const current = el("canvas", { class: "current", width: 68, height: 68, "data-method": method });
-      const caption = el("div", { class: "caption" });
-      rows[method] = { strip, current, caption };
+      const caption = el("div", { class: "caption" }), length = el("div", { class: "length" });
+      rows[method] = { strip, current, caption, length };
       panel.append(el("div", { class: "row" }, [el("span", { class: "label", text: method, style: `color:${METHOD_COLOURS[method]}` }),
-        strip, current, caption]));
+        strip, current, caption, length]));
     }
     const norm = el("canvas", { class: "chart", width: 300, height: 140 });
     const conf = el("canvas", { class: "chart", width: 300, height: 140 });
-    panel.append(el("div", { class: "charts" }, [norm, conf]));
-    Object.assign(panel, { model: m, rows, norm, conf, result: null });
+    const rough = el("canvas", { class: "chart", width: 300, height: 140 });
+    panel.append(el("div", { class: "charts" }, [norm, conf, rough]));
+    Object.assign(panel, { model: m, rows, norm, conf, rough, result: null });
     return panel;
   }));
 }
@@ -70,9 +71,16 @@ async function loadInterp() {
     for (const k of METHODS) {
       const img = p.result.images[k], strip = p.rows[k].strip, w = strip.width / STRIP_COLUMNS;
       for (let c = 0; c < STRIP_COLUMNS; c++) paint(strip, img, c * 10, c * w, 0, w, strip.height);
+      p.rows[k].length.textContent = pathLength(p.model, k, r.rows[k]);
     }
   }));
   showT();
+}
+// A path's own path length (the mean of its roughness), beside the model's over random prior paths if stored.
+function pathLength(m, method, row) {
+  if (row.ppl == null) return "";
+  const stored = m.measures.record && m.measures.record.paths[method];
+  return `path length ${fmt(row.ppl, 1)}` + (stored ? ` (model: ${fmt(stored.ppl, 1)})` : "");
 }
 function showT() {
   const step = Number($("#t").value), t = step / 100;
@@ -93,6 +101,11 @@ function showT() {
     if (r.rows.lerp.confidence) {
       chart(p.conf, { label: "classifier confidence", ymin: 0, ymax: 1, marker: t,
         series: METHODS.map((k) => ({ colour: METHOD_COLOURS[k], values: r.rows[k].confidence })) });
+    }
+    if (r.rows.lerp.roughness) {
+      chart(p.rough, { label: "roughness: |Δfeatures|² / ε² at t", ymin: 0, marker: t,
+        ymax: Math.max(...METHODS.map((k) => Math.max(...r.rows[k].roughness))) * 1.05 || 1,
+        series: METHODS.map((k) => ({ colour: METHOD_COLOURS[k], values: r.rows[k].roughness })) });
     }
   }
 }

@@ -3,7 +3,7 @@
 
 async function start() {
   const info = await api("/api/models");
-  state.models = info.models; state.classifier = info.classifier;
+  state.models = info.models; state.classifier = info.classifier; state.limits = info.limits;
   for (const m of state.models) state.byName[m.name] = m;
   state.shown = defaultShown();
   for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));

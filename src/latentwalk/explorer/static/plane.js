@@ -63,7 +63,7 @@ function buildPlane() {
     const caption = el("div", { class: "caption", text: "move over the plane" });
     const panel = el("div", { class: "panel", "data-model": m.name }, [
       el("h3", { text: title(m) }), el("div", { class: "meta", text: meta(m) }),
-      el("div", { class: "plane-box" }, [plane, el("div", {}, [decoded, caption])])]);
+      el("div", { class: "plane-box" }, [plane, el("div", {}, [decoded, caption])]), measuresBox(m)]);
     Object.assign(panel, { model: m, plane, decoded, caption, background: priorBackground(m), gridImage: null });
     panel.live = new Live(m, (img, r, z) => {
       paint(decoded, img, 0);

@@ -1,0 +1,59 @@
+"""The measures of a run, kept in its folder (measures.json) for the explorer and for anyone who reads the run later.
+
+`latentwalk measure` and the demo store what they measured: the row of each sampler (and the real row, the
+ceiling it is read against) and the path length of each interpolation method, each with its count. A later
+measure replaces what it measures again and keeps the rest. Measures belong to the weights they were taken of:
+the file records the weights' SHA-256, and once training goes on the run reads as unmeasured.
+
+    {"weights_sha256": "...", "network": {name, sha256, features, test_accuracy},
+     "samples": {"real": row, "prior": row, ...},          rows as `latentwalk measure --json` prints them
+     "paths": {"lerp": {"ppl": 2.6, "paths": 10000, "epsilon": 0.0001}, ...}}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+
+from .. import atomic
+from ..errors import RunError
+from ..run import checkpoint
+from . import classifier, ppl
+
+FILE = "measures.json"
+
+
+def stored(run: str | os.PathLike) -> dict | None:
+    """The run's measures, or None when it has none of its present weights; a damaged file is a one-line error."""
+    path = checkpoint.run_file(run, FILE)
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        fresh = record["weights_sha256"] == checkpoint.weights_sha256(run)
+        if not (isinstance(record["samples"], dict) and isinstance(record["paths"], dict)
+                and all(isinstance(r, dict) for r in [*record["samples"].values(), *record["paths"].values()])):
+            raise ValueError("samples and paths must map names to objects")
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as e:
+        raise RunError(f"{path}: damaged ({e}); delete it or run `latentwalk measure {run}` to write it again") \
+            from None
+    return record if fresh else None
+
+
+def store(run: str | os.PathLike, rows: Sequence[Mapping] = (), lengths: Mapping[str, float] | None = None,
+          paths: int = 0) -> dict:
+    """Add sampler rows (each with its "sampler") and path lengths (method -> PPL over `paths` prior paths) to
+    the run's measures, replacing those of the same names; return the whole record."""
+    try:
+        record = stored(run)
+    except RunError:
+        record = None                  # a damaged file is replaced by what was just measured
+    if record is None or record["network"] != classifier.INFO:
+        record = {"weights_sha256": checkpoint.weights_sha256(run), "network": classifier.INFO, "samples": {},
+                  "paths": {}}
+    record["samples"].update({row["sampler"]: dict(row) for row in rows})
+    record["paths"].update({m: {"ppl": round(v, 4), "paths": paths, "epsilon": ppl.EPSILON}
+                            for m, v in (lengths or {}).items()})
+    atomic.write_text(checkpoint.run_file(run, FILE), json.dumps(record, indent=1) + "\n")
+    return record
