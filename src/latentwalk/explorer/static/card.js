@@ -37,10 +37,9 @@ function measuresBox(m) {
   const box = el("div", { class: "card-measures" });
   const { record, error } = m.measures;
   if (record) {
-    const rows = Object.values(record.samples);
-    if (rows.length) {
-      box.append(el("div", { class: "meta", text: `samples against the first ${rows[0].n.toLocaleString("en")} ` +
-        `test images (real: as many training images)` }), measureTable(record));
+    if (Object.keys(record.samples).length) {
+      box.append(el("div", { class: "meta", text: "each row: n generated images against the first n test images " +
+        "(real: n training images)" }), measureTable(record));
     }
     const paths = Object.entries(record.paths);
     if (paths.length) {
