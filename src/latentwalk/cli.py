@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--n", type=int, default=10_000, help="generated and real images per row (default 10000)")
     m.add_argument("--paths", type=int, default=10_000, help="random paths per method for the path length "
                                                             "(default 10000)")
+    m.add_argument("--geodesic-paths", type=int, default=100, help="random geodesics for its path length, each an "
+                                                                   "optimisation (default 100)")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--json", action="store_true", help="print one JSON object per row")
 
@@ -167,8 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     with_video(figure_command("spiral", "F3: the post's spiral through a 2-D latent plane, as a video"), 300)
     c = with_video(figure_command("sphere-walk", "F6-F8: a walk on the sqrt(d) sphere, as figures and a video"), 600)
     c.add_argument("--loops", type=int, default=20, help="turns of the last angle (default 20)")
-    c = with_classifier(figure_command("interpolate", "F10-F11: lerp, slerp and nlerp between two codes"))
-    c.add_argument("--method", default="lerp,slerp,nlerp", help="comma-separated: lerp, slerp, nlerp")
+    c = with_classifier(figure_command("interpolate", "F10-F11: lerp, slerp, nlerp and geodesics between two codes"))
+    c.add_argument("--method", default="lerp,slerp,nlerp", help="comma-separated: lerp, slerp, nlerp, geodesic")
     c.add_argument("--steps", type=int, default=11, help="points per path (default 11: odd, so t = 1/2 is one)")
     c.add_argument("--from", dest="source", default="prior", help="endpoints: prior (default) or test")
     c.add_argument("--pairs", type=int, default=1, help="endpoint pairs to score (default 1)")
@@ -253,8 +255,10 @@ def _evaluate(args) -> None:
 def _figures(args) -> None:
     """Every figure command: load what it needs, call the gallery, write its outputs, print the files written."""
     from .figures import gallery, output
-    from .measure import classifier, scores
+    from .measure import classifier, curves, scores
     from .run import checkpoint
+
+    numbers = None                 # the interpolation's path numbers, printed after the files
 
     def scorers():
         return scores.scorers(None if getattr(args, "no_classifier", False) else classifier.load())
@@ -294,15 +298,32 @@ def _figures(args) -> None:
             images = checkpoint.test_data(args.run)[0] if args.source == "test" else None
             walks = gallery.interpolation_walks(model, [m.strip() for m in args.method.split(",")], args.steps,
                                                 args.source, args.seed, args.pairs, scorers(), images)
-            outputs = gallery.interpolate(model, walks, args.source)
+            numbers = None if args.no_classifier else curves.compare(model, classifier.load(), list(walks),
+                                                                     gallery.ends_of(walks))
+            outputs = gallery.interpolate(model, walks, args.source, numbers)
+            if model.latent_dim == 2:
+                outputs += gallery.paths_plane(model, walks, *checkpoint.test_data(args.run, 2000))
     for f in output.write(outputs, out):
         print(f"wrote {f}")
+    if numbers:
+        _print_path_numbers(numbers)
+
+
+def _print_path_numbers(numbers: dict) -> None:
+    """Each method's numbers (measure.curves), the mean over the pairs."""
+    from .measure import curves
+
+    print(f"{'mean over ' + str(len(next(iter(numbers.values()))['length'])) + ' pair(s)':22s}"
+          + "".join(f"{k:>14s}" for k in curves.NUMBERS))
+    for method, row in numbers.items():
+        print(f"  {method:20s}" + "".join(f"{row[k].mean():14.3f}" for k in curves.NUMBERS))
 
 
 def _measure(args) -> None:
     from .measure.suite import measure
 
     rows = measure(args.run, [s.strip() for s in args.sampler.split(",")], args.n, args.seed, args.paths,
+                   args.geodesic_paths,
                    log=lambda s: print(s, file=sys.stderr))
     if args.json:
         for row in rows:
@@ -317,7 +338,8 @@ def _measure(args) -> None:
     for r in rows:
         print(f"  {r['sampler']:10s} {r['frechet_distance']:9.2f} {r['precision']:9.3f} {r['recall']:7.3f} "
               f"{r['density']:7.3f} {r['coverage']:8.3f}  {r['class_entropy']:14.3f}, {r['rarest_class']:.3f}")
-    print(f"  path length over {first['ppl_paths']:,} prior paths (ε = {first['ppl_epsilon']:g}): "
+    print(f"  path length over {first['ppl_paths']:,} prior paths ({first['ppl_geodesic_paths']:,} for the geodesic; "
+          f"ε = {first['ppl_epsilon']:g}): "
           + ", ".join(f"{m} {v:.1f}" for m, v in first["ppl"].items()))
 
 

@@ -22,7 +22,7 @@ from latentwalk.measure import classifier, ppl, record
 from latentwalk.run import checkpoint
 from latentwalk.walk import core, paths
 from latentwalk.explorer.server import listen, make_app
-from latentwalk.explorer.workbench import MAX_BATCH, MAX_STEPS, QUICK_PATHS, Workbench
+from latentwalk.explorer.workbench import MAX_BATCH, MAX_STEPS, QUICK_GEODESICS, QUICK_PATHS, Workbench
 
 
 
@@ -99,7 +99,7 @@ def test_decode_returns_the_models_pixels(client, runs, judge):
 def test_interpolate_rows_and_norms(client):
     a, b = [2.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0]            # orthogonal, both on the sqrt(4) shell
     body = client.post("/api/interpolate", json={"model": "vae", "a": a, "b": b, "steps": 21}).json()
-    assert sorted(body["rows"]) == ["lerp", "nlerp", "slerp"] and len(body["t"]) == 21
+    assert sorted(body["rows"]) == ["geodesic", "lerp", "nlerp", "slerp"] and len(body["t"]) == 21
     rows = body["rows"]
     assert pixels(rows["slerp"]["images"]).shape == (21, 28, 28, 1)
     assert rows["slerp"]["norm"] == pytest.approx([2.0] * 21, abs=1e-4)
@@ -127,7 +127,8 @@ def test_a_model_is_measured_on_request_and_its_card_shows_it(client, runs):
     assert list(samples) == ["real", "prior", "gmm", "posterior"]
     assert all(r["n"] == 200 for r in samples.values())              # the small data set's 200 test images
     assert samples["real"]["frechet_distance"] < samples["prior"]["frechet_distance"]
-    assert {m: v["paths"] for m, v in got["record"]["paths"].items()} == dict.fromkeys(core.METHODS, QUICK_PATHS)
+    assert {m: v["paths"] for m, v in got["record"]["paths"].items()} == \
+        {**dict.fromkeys(core.CLOSED_FORM, QUICK_PATHS), "geodesic": QUICK_GEODESICS}
     assert got["record"] == record.stored(runs["ae2"])                 # stored in the run folder, as `measure` does
     card = {m["name"]: m for m in client.get("/api/models").json()["models"]}["ae2"]
     assert card["measures"] == got
@@ -266,7 +267,7 @@ FIELDS = {"model": st.sampled_from(["vae2", "vae", "ae2", "", "VAE2", "../ae2"])
           "z": st.lists(st.lists(NUMBER, max_size=6), max_size=6) | JSON,
           "a": st.lists(NUMBER, max_size=6) | JSON, "b": st.lists(NUMBER, max_size=6) | JSON,
           "steps": st.integers(-5, 2000) | JSON, "loops": st.integers(-5, 200) | JSON,
-          "methods": st.lists(st.sampled_from(["lerp", "slerp", "nlerp", "x"]), max_size=4) | JSON,
+          "methods": st.lists(st.sampled_from(["lerp", "slerp", "nlerp", "geodesic", "x"]), max_size=5) | JSON,
           "scores": st.booleans() | JSON, "seed": st.integers(-5, 2 ** 33) | JSON}
 SHAPED = st.fixed_dictionaries({}, optional={k: v for k, v in FIELDS.items()})
 
@@ -448,12 +449,12 @@ def test_t_slider_updates_every_row(page):
     page.click("#tabs button[data-tab=interp]")
     idle(page)
     before = canvases(page, "#interp-panels canvas.current")
-    assert len(before) == 6                                     # 2 models x lerp, slerp, nlerp
+    assert len(before) == 8                                     # 2 models x lerp, slerp, nlerp, geodesic
     page.locator("#t").fill("10")
     after = canvases(page, "#interp-panels canvas.current")
-    assert len(after) == 6 and all(a != b for a, b in zip(before, after))
+    assert len(after) == 8 and all(a != b for a, b in zip(before, after))
     captions = page.eval_on_selector_all("#interp-panels .row .caption", "cs => cs.map(c => c.textContent)")
-    assert len(captions) == 6 and all(c.startswith("t = 0.10 · |z| = ") and "digit" in c for c in captions)
+    assert len(captions) == 8 and all(c.startswith("t = 0.10 · |z| = ") and "digit" in c for c in captions)
     # new endpoints: two test images picked from the gallery
     page.click("#gallery canvas >> nth=20")
     page.click("#gallery canvas >> nth=5")
@@ -481,11 +482,12 @@ def test_cards_show_measures_and_paths_their_length(page):
     stored = page.evaluate("state.byName.vae2.measures.record.samples.prior.frechet_distance")
     assert page.inner_text(f"{card} tr[data-sampler=prior] td:nth-child(3)") == f"{stored:.1f}"
     assert "path length (PPL, 300 prior paths): lerp" in page.inner_text(card)
+    assert "geodesic" in page.inner_text(card) and f"({QUICK_GEODESICS} paths)" in page.inner_text(card)
     page.click("#tabs button[data-tab=interp]")
     idle(page)
     lengths = page.eval_on_selector_all("#interp-panels .panel[data-model=vae2] .row .length",
                                         "ls => ls.map(l => l.textContent)")
-    assert len(lengths) == 3 and all(t.startswith("path length ") and "(model: " in t for t in lengths)
+    assert len(lengths) == 4 and all(t.startswith("path length ") and "(model: " in t for t in lengths)
     drawn = page.evaluate("""() => {
         const p = document.querySelector('#interp-panels .panel[data-model=vae2]');
         const px = p.rough.getContext('2d').getImageData(0, 0, p.rough.width, p.rough.height).data;

@@ -24,7 +24,7 @@ def ae16(tmp_path_factory):
 
 def test_a_mixture_beats_the_prior_for_an_autoencoder(capsys, ae16):
     code, out, err = run_cli(capsys, "measure", ae16, "--sampler", "prior,gmm,posterior", "--n", "1000",
-                             "--paths", "300", "--json")
+                             "--paths", "300", "--geodesic-paths", "20", "--json")
     assert code == 0, err
     rows = {r["sampler"]: r for r in map(json.loads, out.splitlines())}      # stdout holds JSON only
     assert list(rows) == ["real", "prior", "gmm", "posterior"]
@@ -35,13 +35,15 @@ def test_a_mixture_beats_the_prior_for_an_autoencoder(capsys, ae16):
     for r in rows.values():
         assert r["n"] == 1000 and r["network"]["sha256"] and r["network"]["features"] == 128
         assert set(r) >= {"frechet_distance", "precision", "recall", "density", "coverage", "class_histogram"}
-    assert set(gmm["ppl"]) == {"lerp", "slerp", "nlerp"} and all(v > 0 for v in gmm["ppl"].values())
+    assert set(gmm["ppl"]) == {"lerp", "slerp", "nlerp", "geodesic"} and all(v > 0 for v in gmm["ppl"].values())
+    assert (gmm["ppl_paths"], gmm["ppl_geodesic_paths"]) == (300, 20)
     assert gmm["gmm_dims"] == 16 and gmm["gmm_covariance"] == "full"
     assert (ae16 / samplers.GMM_FILE).is_file() and "fitting" in err
     kept = record.stored(ae16)                                       # and kept in the run folder
     assert {s: r["frechet_distance"] for s, r in kept["samples"].items()} == \
         {s: r["frechet_distance"] for s, r in rows.items()}
     assert {m: v["ppl"] for m, v in kept["paths"].items()} == gmm["ppl"] and kept["paths"]["lerp"]["paths"] == 300
+    assert kept["paths"]["geodesic"]["paths"] == 20
 
 
 def test_the_mixture_is_stored_and_refitted_after_training(ae16):
@@ -80,6 +82,7 @@ def test_roughness_is_the_path_length_along_one_path(small_run, judge):
 @pytest.mark.parametrize("argv, message", [
     (["--sampler", "prior,flow"], "unknown sampler flow: use prior, gmm, posterior"),
     (["--n", "0"], "--n must be an integer >= 10, got 0"),
+    (["--geodesic-paths", "5"], "--geodesic-paths must be an integer >= 10, got 5"),
     (["--n", "20000"], "--n must be at most 10,000"),
 ])
 def test_impossible_requests(capsys, ae16, argv, message):

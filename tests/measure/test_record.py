@@ -19,9 +19,9 @@ def run(tmp_path, small_run):
 
 def test_measures_merge_by_name(run):
     assert record.stored(run) is None
-    record.store(run, [{"sampler": "prior", "n": 10, "frechet_distance": 5.0}], {"lerp": 2.0}, paths=100)
+    record.store(run, [{"sampler": "prior", "n": 10, "frechet_distance": 5.0}], {"lerp": (2.0, 100)})
     record.store(run, [{"sampler": "gmm", "n": 20, "frechet_distance": 3.0},
-                       {"sampler": "prior", "n": 20, "frechet_distance": 4.0}], {"slerp": 4.0}, paths=200)
+                       {"sampler": "prior", "n": 20, "frechet_distance": 4.0}], {"slerp": (4.0, 200)})
     got = record.stored(run)
     assert {s: (r["n"], r["frechet_distance"]) for s, r in got["samples"].items()} == {"prior": (20, 4.0),
                                                                                       "gmm": (20, 3.0)}
@@ -32,7 +32,7 @@ def test_measures_merge_by_name(run):
 
 
 def test_measures_of_earlier_weights_are_not_shown(run):
-    record.store(run, [{"sampler": "prior", "n": 10}], {"lerp": 2.0}, paths=100)
+    record.store(run, [{"sampler": "prior", "n": 10}], {"lerp": (2.0, 100)})
     fit(run, resume=True, epochs=4, log=lambda s: None)                  # one more epoch: new weights
     assert record.stored(run) is None
     record.store(run, [{"sampler": "gmm", "n": 10}])

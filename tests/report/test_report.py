@@ -52,8 +52,8 @@ def test_report_in_chromium(report, tmp_path):
     assert [round(v[1], 1) for v in videos] == [2.0, 4.0]
     assert errors == []
     assert headings == ["Auto-encoders and VAEs", "The 2-D latent plane", "What about higher dimensions?",
-                        "lerp against slerp", "Why the VAE, not the AE"]
-    assert tables == 5
+                        "lerp against slerp", "Geodesics: the decoder's shortest paths", "Why the VAE, not the AE"]
+    assert tables == 6
     assert shot.stat().st_size > 100_000
 
 
@@ -66,7 +66,8 @@ def test_each_model_keeps_its_measures(report):
         samples = kept[name]["samples"]
         assert list(samples) == ["real", "prior", "gmm"] and all(r["n"] == 1000 for r in samples.values())
     for name in ("vae2", "vae10", "vae500"):       # the path-length table's
-        assert {m: v["paths"] for m, v in kept[name]["paths"].items()} == {"lerp": 300, "slerp": 300, "nlerp": 300}
+        assert {m: v["paths"] for m, v in kept[name]["paths"].items()} == {"lerp": 300, "slerp": 300, "nlerp": 300,
+                                                                           "geodesic": 10}
     assert kept["ae2"]["paths"] == {} and kept["vae10"]["samples"] == {}
 
 

@@ -13,9 +13,10 @@ from latentwalk.report.demo import STEPS, Plan, build
 from conftest import train_small
 
 TINY = Plan(epochs=1, frames=8, sphere_frames=8, pairs=4, iwae_k=5, eval_images=50, prior_samples=25, measure_n=200,
-            ppl_paths=100)
+            ppl_paths=100, geodesic_paths=10, curve_pairs=4)
 ALL = ["Auto-encoders and VAEs", "The 2-D latent plane", "What about higher dimensions?", "lerp against slerp",
-       "Why the VAE, not the AE"]
+       "Geodesics: the decoder's shortest paths", "Why the VAE, not the AE"]
+METHODS = ("lerp", "slerp", "nlerp", "geodesic")
 
 
 @pytest.fixture(scope="module")
@@ -45,18 +46,30 @@ def test_without_the_500d_model(runs, judge, tmp_path):
         [("real", "train"), ("AE z=2", "prior"), ("AE z=2", "gmm"), ("VAE z=2", "prior"), ("VAE z=2", "gmm")]
     assert all(r.n == 200 and len(r.class_histogram) == 10 for r in data.samples)
     assert data.samples[0].frechet_distance < min(r.frechet_distance for r in data.samples[1:])    # the ceiling
-    assert [(r.latent_dim, r.method) for r in data.paths] == [(z, m) for z in (2, 10) for m in ("lerp", "slerp", "nlerp")]
-    assert all(r.ppl > 0 for r in data.paths) and "100 paths per number" in page
-    assert page.count("<table>") == 5 and page.count("<video") == 2        # evaluation, midpoints, PPL, prior, samples
+    assert [(r.latent_dim, r.method) for r in data.paths] == [(z, m) for z in (2, 10) for m in METHODS]
+    assert all(r.ppl > 0 for r in data.paths) and [r.paths for r in data.paths[:4]] == [100, 100, 100, 10]
+    assert "100 paths per lerp number" in page and "10 paths per geodesic number" in page
+    # the geodesic section: its figures, and the numbers of every method on the same pairs of test images
+    assert {"geodesic_plane", "geodesic_rows"} <= set(data.figures) and data.curve_pairs == 4
+    assert [(r.latent_dim, r.method) for r in data.curves] == [(z, m) for z in (2, 10)
+                                                              for m in ("lerp", "slerp", "geodesic")]
+    energy = {(r.latent_dim, r.method): r.energy for r in data.curves}
+    assert all(energy[z, "geodesic"] <= energy[z, "lerp"] for z in (2, 10))
+    assert "the geodesic's energy is" in page
+    assert page.count("<table>") == 6 and page.count("<video") == 2   # evaluation, midpoints, PPL, geodesics, prior,
+                                                                      # samples
 
 
 def test_one_model_alone(runs, judge, tmp_path):
     data = build({"vae10": runs["vae10"]}, TINY, judge, True, tmp_path, log=lambda s: None)
     page = html.render(data)
-    assert headings(page) == ["Auto-encoders and VAEs", "What about higher dimensions?", "lerp against slerp"]
+    assert headings(page) == ["Auto-encoders and VAEs", "What about higher dimensions?", "lerp against slerp",
+                              "Geodesics: the decoder's shortest paths"]
     assert data.prior == [] and "F12" not in data.figures and "F2" not in data.figures
-    assert data.samples == [] and [r.latent_dim for r in data.paths] == [10, 10, 10]
-    assert page.count("<table>") == 3 and page.count("<video") == 1      # evaluation, midpoints, PPL; the sphere walk
+    assert "geodesic_plane" not in data.figures and [r.latent_dim for r in data.curves] == [10, 10, 10]
+    assert data.samples == [] and [r.latent_dim for r in data.paths] == [10] * 4
+    assert page.count("<table>") == 4 and page.count("<video") == 1   # evaluation, midpoints, PPL, geodesics; the
+                                                                      # sphere walk
 
 
 def test_interpolation_figure_and_midpoint_table_share_their_walks(runs, judge, tmp_path):

@@ -41,6 +41,7 @@ GALLERY_PER_LABEL = 3     # test images offered as interpolation endpoints, per 
 SLIDERS = 10              # dimensions (largest KL first) given a slider
 QUICK_N = 1000            # samples per row when the page asks to measure a model (`measure`'s default: 10,000)
 QUICK_PATHS = 300         # prior paths per path length, likewise (default 10,000)
+QUICK_GEODESICS = 30      # prior geodesics for its path length (default 100)
 
 
 class UnknownModel(LatentwalkError):
@@ -190,18 +191,20 @@ class Workbench:
         a, b = core.prior_pairs(model.latent_dim, 1, seed)[0]
         return {"a": _floats(a, 6), "b": _floats(b, 6)}
 
-    def interpolate(self, name: str, a, b, steps: int = 101, methods: list[str] = tuple(paths.INTERPOLATIONS)) -> dict:
-        """lerp, slerp and nlerp from a to b: decoded, with the norm and the classifier's scores per step, and
-        the roughness at each step (ppl.roughness) with its trimmed mean, the path's own path length."""
+    def interpolate(self, name: str, a, b, steps: int = 101, methods: list[str] = core.METHODS) -> dict:
+        """lerp, slerp, nlerp and the geodesic from a to b: decoded, with the norm and the classifier's scores
+        per step, and the roughness at each step (ppl.local) with its trimmed mean, the path's own path length."""
         model = self.model(name)
         a, b = self._latent(model, a, "a", rows=False), self._latent(model, b, "b", rows=False)
         core.check_steps(steps, 2, MAX_STEPS)
         methods = core.check_methods(methods)
         t = np.linspace(0, 1, steps)
-        rows = {m: self._walk(model, paths.INTERPOLATIONS[m](a, b, steps), True) for m in methods}
-        if self._judged(model):
-            for m in methods:
-                local = ppl.roughness(model, self.judge, a, b, m, t)
+        rows = {}
+        for m in methods:
+            curve = core.curves(model, m, np.stack([a, b])[None])         # a geodesic is solved once, here
+            rows[m] = self._walk(model, curve(t[None])[0], True)
+            if self._judged(model):
+                local = ppl.local(model, self.judge, curve, t[None])[0]
                 rows[m].update(roughness=_floats(local), ppl=round(ppl.trimmed_mean(local), 4))
         return {"t": _floats(t), "sqrt_d": float(np.sqrt(model.latent_dim)), "rows": rows}
 
@@ -212,7 +215,7 @@ class Workbench:
         require(self.judge is not None, "this explorer was started with --no-classifier: the measures need the "
                                         "digit classifier's features")
         n = min(QUICK_N, len(checkpoint.test_data(entry.run)[0]))
-        suite.measure(entry.run, n=n, paths=QUICK_PATHS, log=lambda s: None)
+        suite.measure(entry.run, n=n, paths=QUICK_PATHS, geodesic_paths=QUICK_GEODESICS, log=lambda s: None)
         entry.info["measures"] = measures(entry.run)
         return entry.info["measures"]
 

@@ -18,7 +18,7 @@ from ..walk import geometry, paths  # noqa: E402
 from .output import Picture  # noqa: E402
 
 DIGIT_COLOURS = plt.get_cmap("tab10").colors
-METHOD_COLOURS = {"lerp": "#d62728", "slerp": "#1f77b4", "nlerp": "#2ca02c"}
+METHOD_COLOURS = {"lerp": "#d62728", "slerp": "#1f77b4", "nlerp": "#2ca02c", "geodesic": "#ff7f0e"}
 plt.rcParams.update({"figure.dpi": 100, "axes.spines.top": False, "axes.spines.right": False,
                      "svg.fonttype": "none", "font.size": 10})
 
@@ -307,6 +307,35 @@ def norms_along(t: np.ndarray, norms: dict[str, np.ndarray], d: int, name: str, 
     ax.set_title(title or f"Norm along the path (d = {d})")
     ax.legend()
     return save(fig, name, vector=True)
+
+
+def paths_over_magnification(magnification: np.ndarray, extent: float, paths_by_method: dict[str, np.ndarray],
+                              codes: np.ndarray, labels: np.ndarray | None, name: str, title: str = "") -> Picture:
+    """Paths (pairs, k, 2) of each method over a 2-D latent plane shaded by the decoder's magnification
+    factor (a (g, g) grid over [-extent, extent]², log scale), with the encoded test digits faintly beneath."""
+    fig, ax = plt.subplots(figsize=(7.8, 7))
+    floor = 1e-6 * magnification.max()          # float32 decoders saturate far out: det(JᵀJ) rounds to 0
+    shade = ax.imshow(np.log10(np.maximum(magnification, floor)), origin="lower",
+                      extent=(-extent, extent, -extent, extent), cmap="Greys", interpolation="bilinear")
+    fig.colorbar(shade, ax=ax, shrink=0.8, label="log₁₀ magnification  √det(JᵀJ)")
+    colours = DIGIT_COLOURS if labels is not None else ["#555"]
+    for digit in range(10 if labels is not None else 1):
+        m = labels == digit if labels is not None else slice(None)
+        ax.scatter(codes[m, 0], codes[m, 1], s=3, alpha=0.45, lw=0, color=colours[digit])
+    for method, pairs in paths_by_method.items():
+        for k, path in enumerate(pairs):
+            ax.plot(path[:, 0], path[:, 1], color=METHOD_COLOURS.get(method), lw=2.2 if method == "geodesic" else 1.5,
+                    label=method if k == 0 else None, alpha=0.9)
+    first = next(iter(paths_by_method.values()))
+    ax.scatter(first[:, [0, -1], 0].ravel(), first[:, [0, -1], 1].ravel(), s=30, color="white", ec="black", zorder=5)
+    ax.set_xlim(-extent, extent)
+    ax.set_ylim(-extent, extent)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$z_1$")
+    ax.set_ylabel("$z_2$")
+    ax.legend(loc="upper right")
+    ax.set_title(title)
+    return save(fig, name)
 
 
 # --------------------------------------------------------------------------- AE against VAE

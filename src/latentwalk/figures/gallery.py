@@ -12,7 +12,7 @@ import torch
 from ..errors import ConfigError, is_int, require
 from ..measure import scores
 from ..models.autoencoder import AutoEncoder, codes
-from ..walk import core, paths
+from ..walk import core, geodesic, paths
 from ..walk.core import Scorer, Walk
 from . import animate, draw
 from .output import Picture, Table
@@ -148,11 +148,18 @@ def interpolation_walks(model: AutoEncoder, methods: list[str], steps: int = 11,
     return core.interpolations(model, core.endpoints(model, source, pairs, seed, images), methods, steps, scorers)
 
 
-def interpolate(model: AutoEncoder, walks: dict[str, list[Walk]], source: str = "prior") -> Outputs:
+def ends_of(walks: dict[str, list[Walk]]) -> np.ndarray:
+    """The endpoint pairs (pairs, 2, d) the walks of `interpolation_walks` share."""
+    return np.stack([[w.path[0], w.path[-1]] for w in next(iter(walks.values()))])
+
+
+def interpolate(model: AutoEncoder, walks: dict[str, list[Walk]], source: str = "prior",
+                numbers: dict[str, dict[str, np.ndarray]] | None = None) -> Outputs:
     """F10 and F11: decoded rows of each interpolation between two endpoints, and the norm along each path.
 
     With several pairs, the rows show the first pair; the norms, and the scores table, cover all of them.
-    The notes beside each row give the scores at the middle step (t = 1/2 when the steps are odd).
+    The notes beside each row give the scores at the middle step (t = 1/2 when the steps are odd). With
+    `numbers` (measure.curves.compare on the same pairs), a table of them per pair and method too.
     """
     first = next(iter(walks.values()))
     pairs, steps = len(first), len(first[0].path)
@@ -176,7 +183,28 @@ def interpolate(model: AutoEncoder, walks: dict[str, list[Walk]], source: str = 
     for m, ws in walks.items():
         for k in ws[0].scores:
             columns[f"{m}_{k}"] = np.concatenate([w.scores[k] for w in ws])
-    return out + [Table("interpolate", columns)]
+    out.append(Table("interpolate", columns))
+    if numbers:
+        per_path = {"pair": np.arange(pairs), **{f"{m}_{k}": v for m, row in numbers.items() for k, v in row.items()}}
+        out.append(Table("interpolate_paths", per_path))
+    return out
+
+
+def paths_plane(model: AutoEncoder, walks: dict[str, list[Walk]], images: torch.Tensor,
+                labels: torch.Tensor | None, grid: int = 120) -> Outputs:
+    """The walks of a 2-D model drawn over its latent plane, shaded by the decoder's magnification factor:
+    geodesics bend around the bright ridges where the decoded digit changes fast."""
+    require(model.latent_dim == 2, f"the plane of paths needs a 2-D model, got z = {model.latent_dim}")
+    by_method = {m: np.stack([w.path for w in ws]) for m, ws in walks.items()}
+    mu = codes(model, images)[0].numpy()
+    ends = np.abs(ends_of(walks)).max()          # the frame holds the data and the endpoints, not every detour
+    extent = float(max(3.5, 1.1 * np.percentile(np.abs(mu), 99.5), 1.1 * ends))
+    axis = np.linspace(-extent, extent, grid)
+    plane = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)
+    magnification = geodesic.magnification(model, plane).reshape(grid, grid)
+    return [draw.paths_over_magnification(magnification, extent, by_method, mu,
+                                          None if labels is None else labels.numpy(), "interpolate_plane",
+                                          f"{_name(model)}: paths over the decoder's magnification")]
 
 
 def geometry_figures(dims: list[int] = (1, 2, 10, 100, 500), walk_dim: int = 4) -> Outputs:

@@ -14,22 +14,28 @@ import numpy as np
 
 from ..errors import is_int, require
 from ..models.autoencoder import AutoEncoder
-from ..walk import core, paths
+from ..walk import core
 from . import classifier
 
 EPSILON = 1e-4
-N = 10_000       # paths per method
+N = 10_000       # paths per closed-form method
+GEODESIC_N = 100 # geodesics: each is an optimisation, 0.05-0.2 s a pair (benchmarks/RESULTS.md)
 TRIM = 0.01
 
 
-def _feature_steps(model: AutoEncoder, net: classifier.DigitNet, method: str, ends, t: np.ndarray,
-                   epsilon: float) -> np.ndarray:
-    """|f(t + ε) - f(t)|² along `method` between each pair of `ends` (n, 2, d) at its t (n,)."""
-    interpolate = paths.INTERPOLATIONS[core.check_methods([method])[0]]
-    z = np.concatenate([interpolate(a, b, t=[s, s + epsilon]) for (a, b), s in zip(ends, t)])   # (2n, d)
-    f = classifier.features(net, core.decode(model, z))
+def _feature_steps(model: AutoEncoder, net: classifier.DigitNet, z: np.ndarray) -> np.ndarray:
+    """|f(z1) - f(z0)|² on unit-normalised features for each pair of points z (n, 2, d): (n,)."""
+    f = classifier.features(net, core.decode(model, z.reshape(-1, z.shape[-1])))
     f = f / f.norm(dim=1, keepdim=True).clamp_min(1e-12)
     return (f[0::2] - f[1::2]).square().sum(1).double().numpy()
+
+
+def local(model: AutoEncoder, net: classifier.DigitNet, curve, t: np.ndarray, epsilon: float = EPSILON) -> np.ndarray:
+    """|f(t + ε) - f(t)|² / ε² at times t (pairs, k) of the paths `curve` (core.curves): how fast each decoded
+    image changes there, (pairs, k)."""
+    t = np.minimum(np.asarray(t, dtype=np.float64), 1 - epsilon)          # t + ε stays on the path
+    z = curve(np.stack([t, t + epsilon], -1).reshape(len(t), -1))         # (pairs, 2k, d)
+    return _feature_steps(model, net, z.reshape(-1, 2, z.shape[-1])).reshape(t.shape) / epsilon ** 2
 
 
 def squared_steps(model: AutoEncoder, net: classifier.DigitNet, method: str, n: int = N,
@@ -38,7 +44,8 @@ def squared_steps(model: AutoEncoder, net: classifier.DigitNet, method: str, n: 
     require(is_int(n) and n >= 1, f"n must be an integer >= 1, got {n!r}")
     rng = np.random.default_rng(seed)
     ends = rng.standard_normal((n, 2, model.latent_dim))
-    return _feature_steps(model, net, method, ends, rng.uniform(0.0, 1.0, n), epsilon)
+    t = rng.uniform(0.0, 1.0, (n, 1))
+    return local(model, net, core.curves(model, method, ends), t, epsilon)[:, 0] * epsilon ** 2
 
 
 def trimmed_mean(values: np.ndarray) -> float:
@@ -55,9 +62,8 @@ def path_length(model: AutoEncoder, net: classifier.DigitNet, method: str, n: in
 
 def roughness(model: AutoEncoder, net: classifier.DigitNet, a, b, method: str, t,
               epsilon: float = EPSILON) -> np.ndarray:
-    """How fast the decoded image changes at each t of one path from a to b: |f(t + ε) - f(t)|² / ε², the
+    """How fast the decoded image changes at each t of one path from a to b (`local` for one pair): the
     quantity path_length averages over random paths. Its trimmed mean over evenly spaced t is this path's own
     path length, on the same scale as the model's."""
-    t = np.asarray(t, dtype=np.float64).reshape(-1)
-    ends = np.broadcast_to(np.stack([np.asarray(a, np.float64), np.asarray(b, np.float64)]), (len(t), 2, len(a)))
-    return _feature_steps(model, net, method, ends, t, epsilon) / epsilon ** 2
+    ends = np.stack([np.asarray(a, np.float64), np.asarray(b, np.float64)])[None]
+    return local(model, net, core.curves(model, method, ends), np.asarray(t, np.float64).reshape(1, -1), epsilon)[0]

@@ -41,10 +41,10 @@ def stored(run: str | os.PathLike) -> dict | None:
     return record if fresh else None
 
 
-def store(run: str | os.PathLike, rows: Sequence[Mapping] = (), lengths: Mapping[str, float] | None = None,
-          paths: int = 0) -> dict:
-    """Add sampler rows (each with its "sampler") and path lengths (method -> PPL over `paths` prior paths) to
-    the run's measures, replacing those of the same names; return the whole record."""
+def store(run: str | os.PathLike, rows: Sequence[Mapping] = (),
+          lengths: Mapping[str, tuple[float, int]] | None = None) -> dict:
+    """Add sampler rows (each with its "sampler") and path lengths (method -> (PPL, prior paths it averages))
+    to the run's measures, replacing those of the same names; return the whole record."""
     try:
         record = stored(run)
     except RunError:
@@ -53,7 +53,7 @@ def store(run: str | os.PathLike, rows: Sequence[Mapping] = (), lengths: Mapping
         record = {"weights_sha256": checkpoint.weights_sha256(run), "network": classifier.INFO, "samples": {},
                   "paths": {}}
     record["samples"].update({row["sampler"]: dict(row) for row in rows})
-    record["paths"].update({m: {"ppl": round(v, 4), "paths": paths, "epsilon": ppl.EPSILON}
-                            for m, v in (lengths or {}).items()})
+    record["paths"].update({m: {"ppl": round(v, 4), "paths": n, "epsilon": ppl.EPSILON}
+                            for m, (v, n) in (lengths or {}).items()})
     atomic.write_text(checkpoint.run_file(run, FILE), json.dumps(record, indent=1) + "\n")
     return record

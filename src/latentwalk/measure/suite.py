@@ -75,14 +75,19 @@ def sampler_row(sampler: str, run, model, net: classifier.DigitNet, real: qualit
 
 
 def measure(run: str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n: int = 10_000, seed: int = 0,
-            paths: int = ppl.N, log: Callable[[str], None] = print) -> list[dict]:
+            paths: int = ppl.N, geodesic_paths: int = ppl.GEODESIC_N,
+            log: Callable[[str], None] = print) -> list[dict]:
     """One JSON-ready row for the real data and for each sampler of `which`: every measure of the run, also
-    stored in the run folder (record.py)."""
+    stored in the run folder (record.py). The path length takes `paths` prior paths per closed-form method and
+    `geodesic_paths` geodesics (each an optimisation)."""
     unknown = [s for s in which if s not in samplers.SAMPLERS]
     require(len(which) > 0 and not unknown, f"unknown sampler {', '.join(unknown) or '(none)'}: use "
                                             f"{', '.join(samplers.SAMPLERS)} (comma-separated)")
     require(is_int(n) and n >= MIN_N, f"--n must be an integer >= {MIN_N}, got {n!r}")
     require(is_int(paths) and paths >= 100, f"--paths must be an integer >= 100, got {paths!r}")
+    require(is_int(geodesic_paths) and geodesic_paths >= 10,
+            f"--geodesic-paths must be an integer >= 10, got {geodesic_paths!r}")
+    counts = {m: geodesic_paths if m == "geodesic" else paths for m in core.METHODS}
     model, data = checkpoint.load(run), checkpoint.load_config(run).data
     net = classifier.load()
     test_x, test_y = checkpoint.test_data(run)
@@ -99,13 +104,13 @@ def measure(run: str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n:
             if step == "real":
                 rows.append(real_row(net, real, train_x, seed))
             elif step.startswith("ppl "):
-                lengths[step[4:]] = ppl.path_length(model, net, step[4:], paths, seed=seed)
+                lengths[step[4:]] = ppl.path_length(model, net, step[4:], counts[step[4:]], seed=seed)
                 seconds[step[4:]] = round(time.perf_counter() - start, 2)
             else:
                 rows.append(sampler_row(step, run, model, net, real, train_x, seed, log))
-    record.store(run, rows, lengths, paths)
+    record.store(run, rows, {m: (v, counts[m]) for m, v in lengths.items()})
     about = {"run": str(run), "model": model.config.kind, "latent_dim": model.latent_dim,
              "reference": f"the first {n:,} test images", "network": classifier.INFO}
     path_info = {"ppl": {m: round(v, 4) for m, v in lengths.items()}, "ppl_paths": paths,
-                 "ppl_epsilon": ppl.EPSILON, "ppl_seconds": seconds}
+                 "ppl_geodesic_paths": geodesic_paths, "ppl_epsilon": ppl.EPSILON, "ppl_seconds": seconds}
     return [{**row, **(path_info if row["sampler"] != "real" else {}), **about} for row in rows]

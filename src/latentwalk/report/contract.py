@@ -84,6 +84,21 @@ class PathRow:
     latent_dim: int
     method: str
     ppl: float
+    paths: int                  # random prior paths behind it (fewer for geodesics: each is an optimisation)
+
+
+@dataclass(frozen=True)
+class CurveRow:
+    """One method's path numbers (measure/curves.py) at one latent size: means over the same pairs for every
+    method, and the share of those pairs on which its energy is above the geodesic's."""
+    latent_dim: int
+    method: str
+    length: float
+    energy: float
+    largest_step: float
+    ppl: float
+    midpoint: float
+    above_geodesic: float       # share of pairs whose energy is above the geodesic's
 
 
 @dataclass(frozen=True)
@@ -112,5 +127,6 @@ class ReportData:
     prior: list[PriorRow] = field(default_factory=list)
     sample_n: int = 0           # generated (and real) images behind each SampleRow
     samples: list[SampleRow] = field(default_factory=list)
-    ppl_paths: int = 0          # random prior paths behind each PathRow
     paths: list[PathRow] = field(default_factory=list)
+    curve_pairs: int = 0        # test-image pairs behind each CurveRow
+    curves: list[CurveRow] = field(default_factory=list)

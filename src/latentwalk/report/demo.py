@@ -14,11 +14,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from ..data import datasets
 from ..errors import RunError
 from ..figures import draw, gallery, output
 from ..figures.output import Picture, Table
-from ..measure import classifier, evaluate, ppl, quality, record, scores, suite
+from ..measure import classifier, curves, evaluate, ppl, quality, record, scores, suite
 from ..models.autoencoder import AutoEncoder, ModelConfig
 from ..run import checkpoint
 from ..run.config import DataConfig, TrainConfig
@@ -26,11 +28,13 @@ from ..training.fit import fit
 from ..version import __version__
 from ..walk import core
 from . import html
-from .contract import (EvalRow, Media, MidpointRow, Network, PathRow, PriorRow, ReportData, SampleRow,
-                       Stat)
+from .contract import (CurveRow, EvalRow, Media, MidpointRow, Network, PathRow, PriorRow, ReportData,
+                       SampleRow, Stat)
 
 MODELS = {"ae2": ("ae", 2), "vae2": ("vae", 2), "vae10": ("vae", 10), "vae500": ("vae", 500)}
 STEPS = 11          # points on each interpolation: odd, so that t = 1/2 is one of them
+GEODESIC_FIGURE = ("lerp", "slerp", "geodesic")
+SHOWN_PAIRS = 6     # pairs drawn over the plane of the geodesic figure
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,11 +49,13 @@ class Plan:
     prior_samples: int = 1000
     measure_n: int = 10_000       # generated and real images per sample-measure row
     ppl_paths: int = 2_000        # random prior paths per path length
+    geodesic_paths: int = 50      # random prior geodesics per path length (each an optimisation)
+    curve_pairs: int = 20         # test-image pairs behind the geodesic table
 
     @staticmethod
     def quick() -> Plan:
         return Plan(epochs=2, frames=60, sphere_frames=120, pairs=20, iwae_k=100, eval_images=500,
-                    prior_samples=300, measure_n=1000, ppl_paths=300)
+                    prior_samples=300, measure_n=1000, ppl_paths=300, geodesic_paths=10, curve_pairs=5)
 
 
 def _train_or_reuse(run: Path, kind: str, z: int, plan: Plan, log) -> AutoEncoder:
@@ -154,7 +160,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                "sphere_walk", "F8. The walk on the √10 sphere decoded by the 10-D VAE: the shell is "
                                "where the prior's mass is, so the images stay digit-like; the classifier's "
                                "confidence follows them.", ".mp4")
-        test_walks = gallery.interpolation_walks(vae10, list(core.METHODS), STEPS, "test", 0, 1, judged, images)
+        test_walks = gallery.interpolation_walks(vae10, list(core.CLOSED_FORM), STEPS, "test", 0, 1, judged, images)
         figures["interpolate_test"] = _media(drawn(gallery.interpolate(vae10, test_walks, "test"), "vae10/test"),
                                              "interpolate", "The same three methods between two encoded test "
                                                             "digits (10-D VAE).")
@@ -165,17 +171,41 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
         if name not in models:
             continue
         model = models[name]
-        walks = gallery.interpolation_walks(model, list(core.METHODS), STEPS, "prior", 0, plan.pairs, judged)
+        walks = gallery.interpolation_walks(model, list(core.CLOSED_FORM), STEPS, "prior", 0, plan.pairs, judged)
         midpoints += _midpoints(model.latent_dim, walks)
-        lengths = {m: ppl.path_length(model, judge, m, plan.ppl_paths) for m in core.METHODS}
-        record.store(runs[name], lengths=lengths, paths=plan.ppl_paths)
-        path_rows += [PathRow(model.latent_dim, m, v) for m, v in lengths.items()]
+        counts = {m: plan.geodesic_paths if m == "geodesic" else plan.ppl_paths for m in core.METHODS}
+        lengths = {m: (ppl.path_length(model, judge, m, n), n) for m, n in counts.items()}
+        record.store(runs[name], lengths=lengths)
+        path_rows += [PathRow(model.latent_dim, m, v, n) for m, (v, n) in lengths.items()]
         if name == "vae500":
             drawn_walks = drawn(gallery.interpolate(model, walks, "prior"), name)
             figures["F10"] = _media(drawn_walks, "interpolate", "F10. Two prior samples of the 500-D VAE, scaled to "
                                     "√500, interpolated by lerp, slerp and nlerp (the middle column is t = ½).")
             figures["F11"] = _media(drawn_walks, "interpolate_norms", f"F11. |z| along each path (mean and range "
                                     f"over {plan.pairs} pairs): slerp and nlerp stay at √d, lerp dips to √(d/2).")
+    log("walking geodesics")
+    curve_rows = []
+    for name in ("vae2", "vae10"):
+        if name not in models:
+            continue
+        model = models[name]
+        ends = core.endpoints(model, "test", plan.curve_pairs, 0, images)
+        numbers = curves.compare(model, judge, list(GEODESIC_FIGURE), ends)
+        geodesic_energy = numbers["geodesic"]["energy"]
+        curve_rows += [CurveRow(model.latent_dim, m, *(float(v[k].mean()) for k in curves.NUMBERS),
+                                float(np.mean(v["energy"] > geodesic_energy))) for m, v in numbers.items()]
+        if name == "vae2":
+            shown = ends[:SHOWN_PAIRS]
+            rows = gallery.interpolate(model, core.interpolations(model, shown[:1], GEODESIC_FIGURE, STEPS, judged),
+                                       "test")
+            figures["geodesic_rows"] = _media(drawn(rows, "vae2/geodesic"), "interpolate", "lerp, slerp and the "
+                                              "geodesic between the first pair, t = 0 … 1.")
+            plane = gallery.paths_plane(model, core.interpolations(model, shown, GEODESIC_FIGURE, 41),
+                                        images[:2000], labels[:2000])
+            figures["geodesic_plane"] = _media(drawn(plane, "vae2/geodesic"), "interpolate_plane", "Paths between "
+                                               f"{len(shown)} pairs of encoded test digits over the 2-D VAE's plane, "
+                                               "shaded by the decoder's magnification (log scale, dark: a small step "
+                                               "changes the digit a lot); the dots are test digits.")
     prior, samples = [], []
     if "ae2" in models and "vae2" in models:
         ae2, vae2 = models["ae2"], models["vae2"]
@@ -199,7 +229,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
     described = [f"{'an AE' if m.config.kind == 'ae' else 'a VAE'} with z = {m.latent_dim}" for m in models.values()]
     return ReportData(__version__, Network(**classifier.INFO), quick, plan.epochs, described, plan.eval_images, plan.iwae_k, plan.pairs,
                       plan.prior_samples, figures, evaluation, midpoints, prior, plan.measure_n, samples,
-                      plan.ppl_paths, path_rows)
+                      path_rows, plan.curve_pairs, curve_rows)
 
 
 def run_demo(out: str | Path = "runs/demo", quick: bool = False, log: Callable[[str], None] = print) -> Path:

@@ -23,10 +23,11 @@ import torch
 
 from ..errors import is_int, require
 from ..models.autoencoder import AutoEncoder, codes, kl_per_dim
-from . import geometry, paths
+from . import geodesic, geometry, paths
 
 Scorer = Callable[[np.ndarray], dict[str, np.ndarray]]    # images (n, C, H, W) in [0, 1] -> {score: (n,)}
-METHODS = tuple(paths.INTERPOLATIONS)                       # lerp, slerp, nlerp
+CLOSED_FORM = tuple(paths.INTERPOLATIONS)                   # lerp, slerp, nlerp: paths of the endpoints alone
+METHODS = (*CLOSED_FORM, "geodesic")                        # and the decoder's shortest path (geodesic.py)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def check_steps(steps: int, low: int, high: int, name: str = "steps") -> None:
 
 def check_methods(methods: Sequence[str]) -> list[str]:
     """The interpolation methods asked for, each once, in the order given."""
-    unknown = [m for m in methods if m not in paths.INTERPOLATIONS]
+    unknown = [m for m in methods if m not in METHODS]
     require(len(methods) > 0 and not unknown, f"unknown method {', '.join(map(str, unknown)) or '(none)'}: use "
                                                f"{', '.join(METHODS)} (comma-separated)")
     return list(dict.fromkeys(methods))
@@ -91,6 +92,31 @@ def endpoints(model: AutoEncoder, source: str, pairs: int, seed: int,
     return codes(model, images[idx.ravel()])[0].numpy().astype(np.float64).reshape(pairs, 2, d)
 
 
+def curves(model: AutoEncoder, method: str, ends: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """`method`'s paths between each pair of `ends` (pairs, 2, d), as a function from times t (pairs, k) to their
+    points (pairs, k, d). A geodesic is solved here, once for all pairs, and read between its nodes after."""
+    method = check_methods([method])[0]
+    ends = np.asarray(ends, dtype=np.float64)
+    require(ends.ndim == 3 and ends.shape[1] == 2, f"endpoints must have shape (pairs, 2, d), got {list(ends.shape)}")
+    nodes = geodesic.geodesics(model, ends) if method == "geodesic" else None
+
+    def at(t: np.ndarray) -> np.ndarray:
+        t = np.asarray(t, dtype=np.float64)
+        require(t.ndim == 2 and len(t) == len(ends), f"times must have shape ({len(ends)}, k), got {list(t.shape)}")
+        if nodes is not None:
+            return geodesic.at(nodes, t)
+        return np.stack([paths.INTERPOLATIONS[method](a, b, t=s) for (a, b), s in zip(ends, t)])
+    return at
+
+
+def between(model: AutoEncoder, method: str, ends: np.ndarray, steps: int) -> np.ndarray:
+    """`steps` evenly spaced points (t = 0 … 1) of `method`'s path between each pair of `ends`: (pairs, steps, d)."""
+    check_steps(steps, 2, 1_000_000)
+    if check_methods([method])[0] in paths.INTERPOLATIONS:        # with steps, endpoints are exact
+        return np.stack([paths.INTERPOLATIONS[method](a, b, steps) for a, b in np.asarray(ends, dtype=np.float64)])
+    return curves(model, method, ends)(np.tile(np.linspace(0.0, 1.0, steps), (len(ends), 1)))
+
+
 def interpolations(model: AutoEncoder, ends: np.ndarray, methods: Sequence[str], steps: int,
                    scorers: Sequence[Scorer] = ()) -> dict[str, list[Walk]]:
     """Each method's walk between each pair of `ends` (pairs, 2, d): {method: [Walk of (steps, d)] per pair}.
@@ -98,7 +124,7 @@ def interpolations(model: AutoEncoder, ends: np.ndarray, methods: Sequence[str],
     All pairs of a method are decoded and scored as one batch, then cut back into one walk per pair."""
     out = {}
     for m in check_methods(methods):
-        path = np.concatenate([paths.INTERPOLATIONS[m](a, b, steps) for a, b in ends])    # (pairs * steps, d)
+        path = between(model, m, ends, steps).reshape(-1, model.latent_dim)       # (pairs * steps, d)
         w = walk(model, path, scorers)
         out[m] = [Walk(w.path[k:k + steps], w.images[k:k + steps], {s: v[k:k + steps] for s, v in w.scores.items()})
                   for k in range(0, len(path), steps)]

@@ -43,8 +43,9 @@ function measuresBox(m) {
     }
     const paths = Object.entries(record.paths);
     if (paths.length) {
-      box.append(el("div", { class: "meta", text: `path length (PPL, ${paths[0][1].paths.toLocaleString("en")} prior ` +
-        `paths): ` + paths.map(([k, v]) => `${k} ${fmt(v.ppl, 1)}`).join(" · ") }));
+      const usual = paths[0][1].paths;        // the closed-form methods' count; a geodesic's is stated beside it
+      box.append(el("div", { class: "meta", text: `path length (PPL, ${usual.toLocaleString("en")} prior paths): ` +
+        paths.map(([k, v]) => `${k} ${fmt(v.ppl, 1)}` + (v.paths !== usual ? ` (${v.paths} paths)` : "")).join(" · ") }));
     }
     box.append(el("div", { class: "meta", text: `features: ${record.network.network} (SHA-256 ` +
       `${record.network.sha256.slice(0, 8)}…, ${fmt(100 * record.network.test_accuracy)}% test accuracy)` }));

@@ -5,8 +5,8 @@
 "use strict";
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
   "#bcbd22", "#17becf"];
-const METHOD_COLOURS = { lerp: "#d6336c", slerp: "#1c7ed6", nlerp: "#37b24d" };
-const METHODS = ["lerp", "slerp", "nlerp"];
+const METHOD_COLOURS = { lerp: "#d6336c", slerp: "#1c7ed6", nlerp: "#37b24d", geodesic: "#f08c00" };
+const METHODS = ["lerp", "slerp", "nlerp", "geodesic"];
 const PLANE = 340, DECODED = 140, STRIP_COLUMNS = 11;
 
 const state = {
