@@ -1,6 +1,6 @@
 """The time of each measure of `latentwalk measure` on 10,000 samples of one model, and ours against prdc.
 
-Target: all measures of one model (one sampler, its real reference and the three path lengths) in <= 60 s on
+Target: all measures of one model (one sampler, its real reference and the four path lengths) in <= 60 s on
 2 cores, the one-time mixture fit reported apart. Reference in the same run: prdc's `compute_prdc` called
 twice per row (k = 3 for precision and recall, k = 5 for density and coverage), against ours, which computes
 the real side once per run and checks the numbers against prdc's.
@@ -47,7 +47,8 @@ def main() -> None:
     ours, rows["precision, recall, density, coverage"] = timed(
         lambda: quality.precision_recall_density_coverage(ref, fake_f.numpy()))
     for m in core.METHODS:
-        _, rows[f"path length, {m} ({ppl.N:,} paths)"] = timed(lambda: ppl.path_length(model, net, m))
+        n = ppl.GEODESIC_N if m == "geodesic" else ppl.N
+        _, rows[f"path length, {m} ({n:,} paths)"] = timed(lambda: ppl.path_length(model, net, m, n))
     with contextlib.redirect_stdout(io.StringIO()):
         (k3, k5), reference = timed(lambda: (prdc.compute_prdc(real_f.numpy(), fake_f.numpy(), 3),
                                              prdc.compute_prdc(real_f.numpy(), fake_f.numpy(), 5)))

@@ -9,8 +9,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from latentwalk.cli import main
-
 from conftest import ROOT, one_line_error, run_cli
 
 

@@ -175,6 +175,16 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--from", dest="source", default="prior", help="endpoints: prior (default) or test")
     c.add_argument("--pairs", type=int, default=1, help="endpoint pairs to score (default 1)")
     c.add_argument("--seed", type=int, default=0)
+    c = with_classifier(figure_command("arithmetic", "test digits moved along an attribute vector"))
+    c.add_argument("--vector", required=True, help="ATOB digits (3to8: mean code of the 8s minus the 3s), "
+                                                   "thickness or slant (top quartile minus bottom quartile)")
+    c.add_argument("--max-scale", type=float, default=2.0, help="scales from -MAX to MAX (default 2)")
+    c.add_argument("--steps", type=int, default=9, help="scales per row (default 9)")
+    c.add_argument("--n", type=int, default=8, help="test digits, one per row (for ATOB: digits A; default 8)")
+    c = with_classifier(figure_command("analogy", "a J-diagram: A is to B as C is to B + C - A"))
+    c.add_argument("--corners", type=_ints, default=(0, 1, 2), help="test images A,B,C by index (default 0,1,2)")
+    c.add_argument("--size", type=int, default=5, help="grid points per side (default 5)")
+    c.add_argument("--method", default="lerp", help="lerp (default) or slerp along both axes")
     c = figure_command("geometry", "F4-F7, F9: high-dimensional geometry, no model needed", run=False)
     c.add_argument("--dims", type=_ints, default=(1, 2, 10, 100, 500), help="dimensions of the norm histograms")
     c = figure_command("compare", "F12: an AE against a VAE: latent coverage and prior samples", run=False)
@@ -253,70 +263,9 @@ def _evaluate(args) -> None:
 
 
 def _figures(args) -> None:
-    """Every figure command: load what it needs, call the gallery, write its outputs, print the files written."""
-    from .figures import gallery, output
-    from .measure import classifier, curves, scores
-    from .run import checkpoint
+    from .figures import commands
 
-    numbers = None                 # the interpolation's path numbers, printed after the files
-
-    def scorers():
-        return scores.scorers(None if getattr(args, "no_classifier", False) else classifier.load())
-
-    if args.command == "geometry":
-        out = args.out or Path("figures")
-        outputs = gallery.geometry_figures(list(args.dims))
-    elif args.command == "compare":
-        ae, vae = checkpoint.load(args.ae_run), checkpoint.load(args.vae_run)
-        if ae.config.kind != "ae" or vae.config.kind != "vae":
-            raise ConfigError("compare takes an AE run, then a VAE run")
-        out = args.out or checkpoint.run_file(args.vae_run, "figures")
-        judged = scorers()
-        prior = {m.config.kind: gallery.prior_walk(m, judged, args.n) for m in (ae, vae)}
-        outputs = gallery.compare(ae, vae, *checkpoint.test_data(args.vae_run, 5000), prior)
-    else:
-        model = checkpoint.load(args.run)
-        out = args.out or checkpoint.run_file(args.run, "figures")    # a link there would write elsewhere
-        c = args.command
-        if c == "summary":
-            outputs = gallery.model_summary(model)
-        elif c == "grid":
-            outputs = gallery.grid(model, args.size, tuple(args.extent), args.dims and tuple(args.dims), args.fix,
-                                   args.gaussian)
-        elif c == "scatter":
-            outputs = gallery.scatter(model, *checkpoint.test_data(args.run, args.limit),
-                                      args.dims and tuple(args.dims))
-        elif c == "samples":
-            outputs = gallery.samples(model, checkpoint.test_data(args.run, args.n)[0], args.n, args.seed)
-        elif c == "traverse":
-            outputs = gallery.traverse(model, args.steps, args.span)
-        elif c == "spiral":
-            outputs = gallery.spiral(model, args.steps, args.fps, args.gif, scorers())
-        elif c == "sphere-walk":
-            outputs = gallery.sphere_walk(model, args.steps, args.loops, args.fps, args.gif, scorers())
-        else:
-            images = checkpoint.test_data(args.run)[0] if args.source == "test" else None
-            walks = gallery.interpolation_walks(model, [m.strip() for m in args.method.split(",")], args.steps,
-                                                args.source, args.seed, args.pairs, scorers(), images)
-            numbers = None if args.no_classifier else curves.compare(model, classifier.load(), list(walks),
-                                                                     gallery.ends_of(walks))
-            outputs = gallery.interpolate(model, walks, args.source, numbers)
-            if model.latent_dim == 2:
-                outputs += gallery.paths_plane(model, walks, *checkpoint.test_data(args.run, 2000))
-    for f in output.write(outputs, out):
-        print(f"wrote {f}")
-    if numbers:
-        _print_path_numbers(numbers)
-
-
-def _print_path_numbers(numbers: dict) -> None:
-    """Each method's numbers (measure.curves), the mean over the pairs."""
-    from .measure import curves
-
-    print(f"{'mean over ' + str(len(next(iter(numbers.values()))['length'])) + ' pair(s)':22s}"
-          + "".join(f"{k:>14s}" for k in curves.NUMBERS))
-    for method, row in numbers.items():
-        print(f"  {method:20s}" + "".join(f"{row[k].mean():14.3f}" for k in curves.NUMBERS))
+    commands.run(args)
 
 
 def _measure(args) -> None:
@@ -365,7 +314,7 @@ def _serve(args) -> None:
 COMMANDS = {"train": _train, "convert": _convert, "evaluate": _evaluate, "measure": _measure, "demo": _demo,
             "serve": _serve,
             **{c: _figures for c in ("summary", "grid", "scatter", "samples", "traverse", "spiral", "sphere-walk",
-                                    "interpolate", "geometry", "compare")}}
+                                    "interpolate", "arithmetic", "analogy", "geometry", "compare")}}
 
 
 def main(argv: list[str] | None = None) -> None:

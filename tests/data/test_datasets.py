@@ -4,7 +4,6 @@ import http.server
 import shutil
 import struct
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest

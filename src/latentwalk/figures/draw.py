@@ -338,6 +338,29 @@ def paths_over_magnification(magnification: np.ndarray, extent: float, paths_by_
     return save(fig, name)
 
 
+def analogy_grid(images: np.ndarray, size: int, corners: np.ndarray, name: str, title: str = "") -> Picture:
+    """A J-diagram: the three test images A, B, C on the left, the decoded grid (size * size, C, H, W) on the
+    right with its corners marked: A, B, C decoded, and B + C - A."""
+    fig = plt.figure(figsize=(2.2 + 1.1 * size, 1.1 * size + 0.6))
+    grid_ax = fig.add_axes((2.0 / (2.2 + 1.1 * size), 0.02, 1 - 2.1 / (2.2 + 1.1 * size), 0.9))
+    h, w = images.shape[-2:]
+    show(grid_ax, mosaic(images, size, size, pad=2))
+    grid_ax.axis("off")
+    for (row, col), text in {(0, 0): "A", (0, size - 1): "B", (size - 1, 0): "C", (size - 1, size - 1): "B + C − A"}.items():
+        x, y = col * (w + 2) - 0.5, row * (h + 2) - 0.5            # the cell's pixel area
+        grid_ax.add_patch(plt.Rectangle((x, y), w, h, fill=False, ec="#f08c00", lw=2, clip_on=False))
+        grid_ax.text(x + 1, y + 1, text, color="#f08c00", fontsize=9, va="top", fontweight="bold")
+    for k, label in enumerate("ABC"):
+        ax = fig.add_axes((0.02, 0.92 - 0.3 * (k + 1), 1.6 / (2.2 + 1.1 * size), 0.27))
+        show(ax, corners[k].transpose(1, 2, 0)[..., 0] if corners.shape[1] == 1 else corners[k].transpose(1, 2, 0))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"test image {label}", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return save(fig, name)
+
+
 # --------------------------------------------------------------------------- AE against VAE
 
 def compare(panels: list[dict], name: str) -> Picture:

@@ -10,8 +10,9 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, is_int, require
-from ..measure import scores
+from ..measure import attributes, scores
 from ..models.autoencoder import AutoEncoder, codes
+from ..walk import arithmetic as arithmetic_
 from ..walk import core, geodesic, paths
 from ..walk.core import Scorer, Walk
 from . import animate, draw
@@ -239,3 +240,34 @@ def compare(ae: AutoEncoder, vae: AutoEncoder, images: torch.Tensor, labels: tor
                        "confident": scores.confident_share(w.scores["confidence"])})
     columns = {f"{kind}_{name}": v for kind, w in prior.items() for name, v in w.scores.items()}
     return [draw.compare(panels, "compare"), Table("compare", columns)]
+
+
+def arithmetic(model: AutoEncoder, spec: str, vector: np.ndarray, images: torch.Tensor, max_scale: float = 2.0,
+               steps: int = 9, scorers: list[Scorer] = ()) -> Outputs:
+    """Test digits (one per row) moved along an attribute vector from -max_scale to +max_scale, with the
+    scores and measured properties (thickness, slant) of every decoded image."""
+    core.check_steps(steps, 2, 64, "--steps")
+    scales = np.linspace(-arithmetic_.check_scale(max_scale), max_scale, steps)
+    moved = arithmetic_.along(codes(model, images)[0].numpy(), vector, scales)          # (n, steps, d)
+    w = core.walk(model, moved.reshape(-1, model.latent_dim), scorers)
+    n = len(images)
+    rows = [(f"#{k + 1}", w.images[k * steps:(k + 1) * steps]) for k in range(n)]
+    picture = draw.image_rows(rows, f"arithmetic_{spec}", f"{_name(model)}: test digits moved along the "
+                              f"{spec} vector", col_labels=[f"{s:+.1f}" for s in scales])
+    columns = {"row": np.repeat(np.arange(n), steps), "scale": np.tile(scales, n), **w.scores,
+               **{name: measured(w.images) for name, measured in attributes.PROPERTIES.items()}}
+    return [picture, Table(f"arithmetic_{spec}", columns)]
+
+
+def analogy(model: AutoEncoder, corners: torch.Tensor, size: int = 5, method: str = "lerp",
+            scorers: list[Scorer] = ()) -> Outputs:
+    """The J-diagram of three test images A, B, C (corners (3, C, H, W)): the grid from A, B, C to B + C - A."""
+    require(len(corners) == 3, f"an analogy takes three corner images, got {len(corners)}")
+    a, b, c = codes(model, corners)[0].double().numpy()
+    grid = arithmetic_.analogy(a, b, c, size, method)
+    w = core.walk(model, grid.reshape(-1, model.latent_dim), scorers)
+    picture = draw.analogy_grid(w.images, size, corners.float().numpy() / 255 if corners.dtype == torch.uint8
+                                else corners.numpy(), "analogy", f"{_name(model)}: A is to B as C is to "
+                                f"B + C − A ({method})")
+    rows, cols = np.divmod(np.arange(size * size), size)
+    return [picture, Table("analogy", {"row": rows, "col": cols, **w.scores})]

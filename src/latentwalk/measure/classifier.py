@@ -82,12 +82,17 @@ def accuracy(net: DigitNet, images: torch.Tensor, labels: torch.Tensor) -> float
 
 
 @torch.no_grad()
-def judge(net: DigitNet, images: torch.Tensor | np.ndarray) -> dict[str, torch.Tensor]:
-    """Per image: the predicted digit, its probability (confidence) and the entropy of the prediction (nats)."""
+def log_probabilities(net: DigitNet, images: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """(n, 10) log-probabilities of each digit (images of another shape are first made 1x28x28 grey)."""
     x = torch.as_tensor(images, dtype=torch.float32)
     if tuple(x.shape[1:]) != IMAGE_SHAPE:
         x = F.interpolate(x.mean(1, keepdim=True), size=IMAGE_SHAPE[1:], mode="bilinear", antialias=True)
-    log_p = F.log_softmax(_batched(net, x, 10), dim=1)
+    return F.log_softmax(_batched(net, x, 10), dim=1)
+
+
+def judge(net: DigitNet, images: torch.Tensor | np.ndarray) -> dict[str, torch.Tensor]:
+    """Per image: the predicted digit, its probability (confidence) and the entropy of the prediction (nats)."""
+    log_p = log_probabilities(net, images)
     p = log_p.exp()
     confidence, digit = p.max(1)
     return {"digit": digit, "confidence": confidence, "entropy": -(p * log_p).sum(1)}

@@ -20,9 +20,9 @@ class DataConfig:
     def __post_init__(self):
         if self.size is not None:
             object.__setattr__(self, "size", tuple(self.size))
-        require(isinstance(self.name, str) and self.name != "", f"data must be a non-empty name or path")
+        require(isinstance(self.name, str) and self.name != "", "data must be a non-empty name or path")
         require(isinstance(self.binarize, bool), f"binarize must be true or false, got {self.binarize!r}")
-        require(self.greyscale in (None, True, False), f"greyscale must be true, false or null")
+        require(self.greyscale in (None, True, False), "greyscale must be true, false or null")
         require(self.size is None or (len(self.size) == 2 and all(is_int(s) and 1 <= s <= 4096 for s in self.size)),
                f"size must be two integers (H, W) in 1..4096, got {self.size!r}")
         require(isinstance(self.fingerprint, str), "fingerprint must be a string")
