@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, train_small
-from latentwalk.measure import classifier, ppl, record
+from latentwalk.data import datasets
+from latentwalk.measure import attributes, classifier, ppl, record
 from latentwalk.run import checkpoint
 from latentwalk.walk import core, paths
 from latentwalk.explorer.server import listen, make_app
@@ -119,6 +120,17 @@ def test_interpolate_gives_each_paths_roughness(client, runs, judge):
         assert row["ppl"] == pytest.approx(ppl.trimmed_mean(want), rel=1e-3, abs=1e-4) and row["ppl"] > 0
 
 
+def test_attribute_vectors_come_from_the_training_codes(client, runs):
+    body = client.post("/api/vector", json={"model": "vae", "vector": "3to8"}).json()
+    model = checkpoint.load(runs["vae"])
+    data = checkpoint.load_config(runs["vae"]).data
+    images, labels = datasets.load(data.name, "train")
+    want = attributes.vector(model, "3to8", images, labels)
+    assert body["vector"] == pytest.approx(want, abs=1e-5) and body["images"] == len(images) == 1800
+    assert body["norm"] == pytest.approx(np.linalg.norm(want), abs=1e-3)
+    assert client.post("/api/vector", json={"model": "vae", "vector": "3to8"}).json() == body     # kept
+
+
 def test_a_model_is_measured_on_request_and_its_card_shows_it(client, runs):
     card = {m["name"]: m for m in client.get("/api/models").json()["models"]}["ae2"]
     assert card["measures"] == {"record": None, "error": None}
@@ -188,6 +200,11 @@ BAD = [
     ("/api/sphere-walk", {"model": "vae", "steps": 10 ** 9}, 422),
     ("/api/sphere-walk", {"model": "vae", "steps": 10 ** 400}, 422),
     ("/api/measure", {"model": "vae3"}, 404),
+    ("/api/vector", {"model": "vae", "vector": "width"}, 400),
+    ("/api/vector", {"model": "vae", "vector": "3to3"}, 400),
+    ("/api/vector", {"model": "vae", "vector": "x" * 33}, 422),
+    ("/api/vector", {"model": "vae", "vector": 38}, 422),
+    ("/api/vector", {"model": "vae9", "vector": "slant"}, 404),
     ("/api/measure", {"model": "vae", "n": 10}, 422),
     ("/api/measure", {}, 422),
 ]
@@ -268,13 +285,14 @@ FIELDS = {"model": st.sampled_from(["vae2", "vae", "ae2", "", "VAE2", "../ae2"])
           "a": st.lists(NUMBER, max_size=6) | JSON, "b": st.lists(NUMBER, max_size=6) | JSON,
           "steps": st.integers(-5, 2000) | JSON, "loops": st.integers(-5, 200) | JSON,
           "methods": st.lists(st.sampled_from(["lerp", "slerp", "nlerp", "geodesic", "x"]), max_size=5) | JSON,
-          "scores": st.booleans() | JSON, "seed": st.integers(-5, 2 ** 33) | JSON}
+          "scores": st.booleans() | JSON, "seed": st.integers(-5, 2 ** 33) | JSON,
+          "vector": st.sampled_from(["3to8", "slant", "thickness", "9to0", "5to5", "x"]) | JSON}
 SHAPED = st.fixed_dictionaries({}, optional={k: v for k, v in FIELDS.items()})
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
-@given(route=st.sampled_from(["/api/decode", "/api/interpolate", "/api/endpoints", "/api/sphere-walk"]),
+@given(route=st.sampled_from(["/api/decode", "/api/interpolate", "/api/endpoints", "/api/sphere-walk", "/api/vector"]),
        body=SHAPED | JSON)
 def test_fuzzed_bodies_never_give_5xx(client, route, body):
     r = client.post(route, content=json.dumps(body, allow_nan=True), headers={"Content-Type": "application/json"})
@@ -398,7 +416,7 @@ def test_page_loads_without_errors(page):
     # an AE and a VAE: both shown side by side, the 4-D VAE offered but not shown
     assert page.eval_on_selector_all("#plane-panels .panel", "ps => ps.map(p => p.dataset.model)") == ["ae2", "vae2"]
     assert page.eval_on_selector_all("#models input", "is => is.map(i => i.checked)") == [True, True, False]
-    for tab in ["interp", "dims", "sphere", "plane"]:
+    for tab in ["interp", "dims", "sphere", "arith", "plane"]:
         page.click(f"#tabs button[data-tab={tab}]")
         idle(page)
     assert page.inner_text("#status") == ""
@@ -498,6 +516,33 @@ def test_cards_show_measures_and_paths_their_length(page):
         return [p.result.rows.lerp.roughness.length, coloured];
     }""")
     assert drawn[0] == 101 and drawn[1] > 200
+    assert page.errors == []
+
+
+def test_arithmetic_moves_a_digit_along_a_vector(page):
+    page.click("#tabs button[data-tab=arith]")
+    idle(page)
+    assert page.locator("#arith-panels .panel").count() == 2
+    assert "3to8: |vector| = " in page.inner_text("#arith-panels .panel >> nth=1")
+    page.click("#arith-gallery canvas >> nth=9")                 # a 3
+    idle(page)
+    before = canvases(page, "#arith-panels canvas.decoded")
+    page.locator("#scale").fill("-2")
+    idle(page)
+    after = canvases(page, "#arith-panels canvas.decoded")
+    assert all(a != b for a, b in zip(before, after))
+    assert all(c.startswith("scale -2.0 · |z| = ") for c in
+               page.eval_on_selector_all("#arith-panels .caption", "cs => cs.map(c => c.textContent)"))
+    strips = canvases(page, "#arith-panels canvas.strip")
+    page.select_option("#vector-kind", "thickness")
+    idle(page)
+    assert page.is_disabled("#vector-from") and canvases(page, "#arith-panels canvas.strip") != strips
+    assert "thickness: |vector| = " in page.inner_text("#arith-panels .panel >> nth=0")
+    # the page decodes code + scale * vector, with the server's vector
+    z = page.evaluate("(() => { const p = arithPanels()[1]; return moved(p, -2); })()")
+    code = page.evaluate("state.byName.vae2.gallery.codes[9]")
+    vector = page.evaluate("arithPanels()[1].vector")
+    assert z == pytest.approx(np.array(code) - 2 * np.array(vector), abs=1e-9)
     assert page.errors == []
 
 

@@ -12,6 +12,7 @@ request at a time: torch already uses every core for each, and a second team of 
                                                 POST /api/endpoints    {"model", "seed"}
                                                 POST /api/sphere-walk  {"model", "steps", "loops"}
                                                 POST /api/measure      {"model"}
+                                                POST /api/vector       {"model", "vector"}
 """
 
 import json
@@ -31,7 +32,7 @@ from ..errors import ConfigError, LatentwalkError
 from .workbench import MAX_BATCH, MAX_DIM, MAX_LOOPS, MAX_STEPS, UnknownModel, Workbench
 
 MAX_BODY = 8 << 20        # bytes of JSON a request may send (1024 points of a 500-D model fit)
-SCRIPTS = ("common", "card", "plane", "interp", "dims", "sphere", "main")      # one file per tab, shared parts first
+SCRIPTS = ("common", "card", "plane", "interp", "dims", "sphere", "arith", "main")      # one file per tab, shared parts first
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
           "/explorer.css": ("explorer.css", "text/css; charset=utf-8"),
           **{f"/{name}.js": (f"{name}.js", "text/javascript; charset=utf-8") for name in SCRIPTS}}
@@ -107,6 +108,11 @@ class Measure(Body):
     model: Name
 
 
+class Vector(Body):
+    model: Name
+    vector: Annotated[str, Field(min_length=1, max_length=32)]
+
+
 class SphereWalk(Body):
     model: Name
     steps: Steps = 300
@@ -180,6 +186,10 @@ def make_app(bench: Workbench, hosts: set[str] | None = None):
     @app.post("/api/measure")
     async def measure(req: Measure):
         return bench.measure(req.model)
+
+    @app.post("/api/vector")
+    async def vector(req: Vector):
+        return bench.vector(req.model, req.vector)
 
     return Guard(app, hosts)
 

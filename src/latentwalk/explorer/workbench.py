@@ -17,14 +17,15 @@ from __future__ import annotations
 
 import base64
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..errors import ConfigError, LatentwalkError, is_int, require
-from ..measure import classifier, ppl, record, suite
+from ..data import datasets
+from ..measure import attributes, classifier, ppl, record, suite
 from ..measure.scores import scorers
 from ..models.autoencoder import AutoEncoder, codes
 from ..run import checkpoint
@@ -63,6 +64,7 @@ class Entry:
     run: Path
     model: AutoEncoder
     info: dict       # what the page is told about the model, JSON-ready
+    vectors: dict[str, dict] = field(default_factory=dict)     # attribute vectors asked for, by spec
 
 
 def _names(runs: list[Path]) -> list[str]:
@@ -207,6 +209,19 @@ class Workbench:
                 local = ppl.local(model, self.judge, curve, t[None])[0]
                 rows[m].update(roughness=_floats(local), ppl=round(ppl.trimmed_mean(local), 4))
         return {"t": _floats(t), "sqrt_d": float(np.sqrt(model.latent_dim)), "rows": rows}
+
+    def vector(self, name: str, spec: str) -> dict:
+        """The attribute vector `spec` (3to8, thickness, slant) of a model, from the codes of its training
+        images: computed on first request (a second or two), then kept."""
+        entry = self.entry(name)
+        require(isinstance(spec, str) and len(spec) <= 32, "vector must be a short name like 3to8 or thickness")
+        if spec not in entry.vectors:
+            data = checkpoint.load_config(entry.run).data
+            images, labels = datasets.load(data.name, "train", greyscale=data.greyscale, size=data.size)
+            v = attributes.vector(entry.model, spec, images, labels)
+            entry.vectors[spec] = {"vector": _floats(v, 6), "norm": round(float(np.linalg.norm(v)), 4),
+                                   "images": len(images)}
+        return entry.vectors[spec]
 
     def measure(self, name: str) -> dict:
         """Measure a model now with small counts (QUICK_N samples per row, QUICK_PATHS paths), store the result

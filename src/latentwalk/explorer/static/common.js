@@ -1,7 +1,7 @@
 // The live explorer's page, shared parts: state, requests, images, charts and the models shown.
 // Images arrive as base64 uint8 (n, H, W, C) and are painted into canvases; nothing else is fetched.
-// Each tab has a file of its own (plane.js, interp.js, dims.js, sphere.js); card.js draws a model's measures;
-// main.js starts the page.
+// Each tab has a file of its own (plane.js, interp.js, dims.js, sphere.js, arith.js); card.js draws a
+// model's measures; main.js starts the page.
 "use strict";
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
   "#bcbd22", "#17becf"];
@@ -12,7 +12,7 @@ const PLANE = 340, DECODED = 140, STRIP_COLUMNS = 11;
 const state = {
   models: [], byName: {}, classifier: false, limits: {}, shown: [], tab: "plane",
   path: [], pointer: null, grid: false,
-  a: 0, b: -1, picking: "a", prior: null, priorSeed: 0, sphereTimer: null, sphereKey: null, playing: false,
+  a: 0, b: -1, arith: 0, picking: "a", prior: null, priorSeed: 0, sphereTimer: null, sphereKey: null, playing: false,
 };
 let busy = 0;
 
@@ -157,7 +157,7 @@ function buildModelPicker() {
 }
 function rebuild() {
   stopSphere();
-  buildPlane(); buildGallery(); buildInterp(); buildDims(); buildSphere();
+  buildPlane(); buildGallery(); buildInterp(); buildDims(); buildSphere(); buildArith();
   showTab(state.tab);
   if (state.pointer) moveTo(state.pointer);
 }
@@ -167,5 +167,6 @@ function showTab(name) {
   for (const s of document.querySelectorAll(".tab")) s.classList.toggle("active", s.id === name);
   if (name === "interp") attempt(loadInterp());
   if (name === "sphere") attempt(loadSphere());
+  if (name === "arith") attempt(loadArith());
   if (name !== "sphere") stopSphere();
 }

@@ -22,6 +22,18 @@ async function start() {
   for (const id of ["#sphere-steps", "#sphere-loops"]) {
     $(id).addEventListener("change", () => { stopSphere(); $("#sphere-frame").value = "0"; attempt(loadSphere()); });
   }
+  for (const [id, value] of [["#vector-from", 3], ["#vector-to", 8]]) {
+    $(id).replaceChildren(...Array.from({ length: 10 }, (_, k) => el("option", { value: String(k), text: String(k) })));
+    $(id).value = String(value);
+  }
+  for (const id of ["#vector-kind", "#vector-from", "#vector-to"]) {
+    $(id).addEventListener("change", () => {
+      const digits = $("#vector-kind").value === "digits";
+      for (const s of ["#vector-from", "#vector-to"]) $(s).disabled = !digits;
+      attempt(loadArith());
+    });
+  }
+  $("#scale").addEventListener("input", showScale);
   buildModelPicker();
   rebuild();
   moveTo([0, 0]);
