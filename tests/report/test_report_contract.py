@@ -48,7 +48,7 @@ def test_without_the_500d_model(runs, judge, tmp_path):
     assert data.samples[0].frechet_distance < min(r.frechet_distance for r in data.samples[1:])    # the ceiling
     assert [(r.latent_dim, r.method) for r in data.paths] == [(z, m) for z in (2, 10) for m in METHODS]
     assert all(r.ppl > 0 for r in data.paths) and [r.paths for r in data.paths[:4]] == [100, 100, 100, 10]
-    assert "100 paths per lerp number" in page and "10 paths per geodesic number" in page
+    assert "100 paths per lerp, slerp, nlerp number; 10 paths per geodesic number" in page
     # the geodesic section: its figures, and the numbers of every method on the same pairs of test images
     assert {"geodesic_plane", "geodesic_rows"} <= set(data.figures) and data.curve_pairs == 4
     assert [(r.latent_dim, r.method) for r in data.curves] == [(z, m) for z in (2, 10)

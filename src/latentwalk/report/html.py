@@ -114,8 +114,9 @@ def _path_lengths(data: ReportData) -> list[str]:
     rows = [[str(z), *(f"{value[z, m]:.2f}" if (z, m) in value else "—" for m in methods)] for z in sizes]
     return ["<p>How smooth each path is, as the perceptual path length (Karras et al. 2019): between two prior "
             "samples at a random t, how far the classifier's unit-normalised features move per unit of t "
-            "(squared; ε = 10⁻⁴, 1 % tails trimmed; " + ", ".join(f"{n:,} paths per {m} number" for m, n in
-                                                                counts.items()) + "). Lower is smoother.</p>",
+            "(squared; ε = 10⁻⁴, 1 % tails trimmed; " + "; ".join(
+                f"{n:,} paths per {', '.join(m for m in methods if counts[m] == n)} number"
+                for n in dict.fromkeys(counts.values())) + "). Lower is smoother.</p>",
             _table(["z", *(f"PPL {m}" for m in methods)], rows)]
 
 
@@ -127,7 +128,7 @@ def _geodesics(data: ReportData) -> list[str]:
         "Geodesics: the decoder's shortest paths",
         "<p>Straight lines and great circles are shortest in the latent space, but what we see is the decoded "
         "image. The decoder pulls image distance back onto the latent plane (Arvanitidis et al. 2018, Shao et al. "
-        "2018): its magnification √det(JᵀJ) shades the plane below, bright where a small step changes the digit "
+        "2018): its magnification √det(JᵀJ) shades the plane below, dark where a small step changes the digit "
         "a lot. A geodesic minimises the energy of the decoded path, Σ|Δx|² over its steps, starting from "
         "lerp.</p>", _figure(data, "geodesic_plane"), _figure(data, "geodesic_rows"),
         _table(["z", "method", "image length", "energy", "largest step", "own PPL", "midpoint confidence",
