@@ -23,6 +23,13 @@ def report(tmp_path_factory):
     p = demo(out)
     assert p.returncode == 0, p.stderr[-2000:]
     assert f"report: {(out / 'report.html').resolve()}" in p.stdout
+    # the time of each stage, then the total
+    lines = p.stdout.splitlines()
+    table = lines[lines.index(next(x for x in lines if x.startswith("stage "))) + 1:-2]
+    seconds = {x.rsplit(maxsplit=1)[0]: float(x.rsplit(maxsplit=1)[1]) for x in table}
+    assert list(seconds)[:4] == [f"{m}: training" for m in ("ae2", "vae2", "vae10", "vae500")]
+    assert {"rendering the spiral", "walking geodesics", "evaluating (IWAE)", "total"} <= set(seconds)
+    assert seconds.pop("total") == pytest.approx(sum(seconds.values()), abs=0.1 * len(seconds))
     return out
 
 

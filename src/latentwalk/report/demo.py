@@ -58,6 +58,28 @@ class Plan:
                     prior_samples=300, measure_n=1000, ppl_paths=300, geodesic_paths=10, curve_pairs=5)
 
 
+class Stopwatch:
+    """The wall time of each stage of the demo: `stage(name)` ends the running stage and starts `name`."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._name, self._start = None, time.perf_counter()
+
+    def stage(self, name: str | None) -> None:
+        now = time.perf_counter()
+        if self._name is not None:
+            self.seconds[self._name] = self.seconds.get(self._name, 0.0) + now - self._start
+        self._name, self._start = name, now
+
+    def table(self) -> list[str]:
+        """One line a stage and the total, to print at the end."""
+        self.stage(None)
+        width = max(len(n) for n in self.seconds) if self.seconds else 5
+        total = sum(self.seconds.values())
+        return [f"{'stage':{width}s}  seconds", *(f"{n:{width}s}  {v:7.1f}" for n, v in self.seconds.items()),
+                f"{'total':{width}s}  {total:7.1f}"]
+
+
 def _train_or_reuse(run: Path, kind: str, z: int, plan: Plan, log) -> AutoEncoder:
     model_cfg = ModelConfig(kind=kind, latent_dim=z, hidden=(200, 200))
     train_cfg = TrainConfig(epochs=plan.epochs, batch_size=128, seed=0, device="cpu")
@@ -105,9 +127,11 @@ def _sample_rows(models: dict[str, tuple[Path, AutoEncoder]], judge: classifier.
 
 
 def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: bool, fig_dir: Path,
-          log: Callable[[str], None] = print) -> ReportData:
+          log: Callable[[str], None] = print, stage: Callable[[str], None] | None = None) -> ReportData:
     """Draw and measure everything the report shows for the trained `runs` (any subset of MODELS, by name);
-    the figures are also written under `fig_dir`. Parts whose models are absent are left out."""
+    the figures are also written under `fig_dir`. Parts whose models are absent are left out. `stage` is
+    told the name of each stage as it starts (default: `log`)."""
+    stage = stage or log
     models = {name: checkpoint.load(run) for name, run in runs.items()}
     judged = scores.scorers(judge)
     images, labels = datasets.load("mnist", "test")
@@ -117,7 +141,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
         output.write(outputs, fig_dir / folder)
         return outputs
 
-    log("drawing the figures")
+    stage("drawing the figures")
     metrics = {name: checkpoint.read_metrics(run) for name, run in runs.items()}
     figures["training"] = Media(drawn([draw.training_curves(metrics, "training_curves")], ".")[0].files[".png"],
                                 "image/png", "Training curves: −ELBO (for the AE, reconstruction) on the training "
@@ -136,7 +160,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
         figures["samples"] = _media(drawn(gallery.samples(vae2, images, 16), "vae2"), "samples",
                                     "Samples from the prior, and test digits with their reconstructions: two "
                                     "numbers per digit keep its identity and slant, lose the details.")
-        log("rendering the spiral")
+        stage("rendering the spiral")
         figures["F3"] = _media(drawn(gallery.spiral(vae2, plan.frames, scorers=judged), "vae2"), "spiral",
                                "F3. Moving through the plane: the spiral x(t) = (0.2t − 2) sin t, y(t) = "
                                "(0.2t − 2) cos t over the prior's density, both coordinates against t, and the "
@@ -154,7 +178,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                  "halfway, where the prior almost never puts codes; slerp follows the arc.")):
         figures[key] = _media(geometry, name, caption)
     if "vae10" in models:
-        log("rendering the sphere walk")
+        stage("rendering the sphere walk")
         vae10 = models["vae10"]
         figures["F8"] = _media(drawn(gallery.sphere_walk(vae10, plan.sphere_frames, 20, scorers=judged), "vae10"),
                                "sphere_walk", "F8. The walk on the √10 sphere decoded by the 10-D VAE: the shell is "
@@ -165,7 +189,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                              "interpolate", "The same three methods between two encoded test "
                                                             "digits (10-D VAE).")
 
-    log("measuring: interpolations, prior samples, evaluation")
+    stage("measuring interpolations and path lengths")
     midpoints, path_rows = [], []
     for name in ("vae2", "vae10", "vae500"):
         if name not in models:
@@ -183,7 +207,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                     "√500, interpolated by lerp, slerp and nlerp (the middle column is t = ½).")
             figures["F11"] = _media(drawn_walks, "interpolate_norms", f"F11. |z| along each path (mean and range "
                                     f"over {plan.pairs} pairs): slerp and nlerp stay at √d, lerp dips to √(d/2).")
-    log("walking geodesics")
+    stage("walking geodesics")
     curve_rows = []
     for name in ("vae2", "vae10"):
         if name not in models:
@@ -206,6 +230,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                                f"{len(shown)} pairs of encoded test digits over the 2-D VAE's plane, "
                                                "shaded by the decoder's magnification (log scale, dark: a small step "
                                                "changes the digit a lot); the dots are test digits.")
+    stage("measuring prior samples")
     prior, samples = [], []
     if "ae2" in models and "vae2" in models:
         ae2, vae2 = models["ae2"], models["vae2"]
@@ -220,6 +245,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                           scores.confident_share(w.scores["confidence"])) for kind, w in walks.items()]
         samples = _sample_rows({"AE z=2": (runs["ae2"], ae2), "VAE z=2": (runs["vae2"], vae2)}, judge, images,
                                plan.measure_n, log)
+    stage("evaluating (IWAE)")
     evaluation = []
     for name, model in models.items():
         r = evaluate.evaluate(model, images[:plan.eval_images], k=plan.iwae_k)
@@ -238,10 +264,15 @@ def run_demo(out: str | Path = "runs/demo", quick: bool = False, log: Callable[[
     plan = Plan.quick() if quick else Plan()
     t0 = time.perf_counter()
     runs = {name: out / name for name in MODELS}
+    judge, watch = classifier.load(), Stopwatch()
     for name, (kind, z) in MODELS.items():
+        watch.stage(f"{name}: training")
         _train_or_reuse(runs[name], kind, z, plan, log)
-    judge = classifier.load()
-    data = build(runs, plan, judge, quick, out / "figures", log)
+    data = build(runs, plan, judge, quick, out / "figures", log,
+                 stage=lambda name: (watch.stage(name), log(name)))
+    watch.stage("writing the report")
     path = html.write(out / "report.html", data)
+    for line in watch.table():
+        log(line)
     log(f"wrote {path} in {time.perf_counter() - t0:.0f} s")
     return path
