@@ -115,7 +115,8 @@ def test_interpolate_gives_each_paths_roughness(client, runs, judge):
     rows = client.post("/api/interpolate", json={"model": "vae", "a": a, "b": b, "steps": 41}).json()["rows"]
     model = checkpoint.load(runs["vae"])
     for method, row in rows.items():
-        want = ppl.roughness(model, judge, a, b, method, np.linspace(0, 1, 41))
+        curve = core.curves(model, [method], np.array([[a, b]]))[method]
+        want = ppl.local(model, judge, curve, np.linspace(0, 1, 41)[None])[0]
         assert row["roughness"] == pytest.approx(want, rel=1e-3, abs=2e-4)
         assert row["ppl"] == pytest.approx(ppl.trimmed_mean(want), rel=1e-3, abs=1e-4) and row["ppl"] > 0
 

@@ -8,7 +8,7 @@ import pytest
 from latentwalk.measure import classifier, ppl, record, samplers
 from latentwalk.models import ModelConfig
 from latentwalk.run import checkpoint
-from latentwalk.walk import paths
+from latentwalk.walk import core, paths
 from latentwalk.run.config import DataConfig, TrainConfig
 from latentwalk.training.fit import fit
 
@@ -69,14 +69,15 @@ def test_roughness_is_the_path_length_along_one_path(small_run, judge):
     model = checkpoint.load(small_run)
     a, b = np.random.default_rng(3).standard_normal((2, 4))
     t = np.linspace(0, 1, 51)
-    local = ppl.roughness(model, judge, a, b, "slerp", t)
+    local = ppl.local(model, judge, core.curves(model, ["slerp"], np.array([[a, b]]))["slerp"], t[None])[0]
     # the same quantity written out: features of the decodings at t and t + eps, unit-normalised
     f = [classifier.features(judge, model.decode(paths.slerp(a, b, t=t + s))) for s in (0, ppl.EPSILON)]
     f = [x / x.norm(dim=1, keepdim=True) for x in f]
     want = (f[1] - f[0]).square().sum(1).double().numpy() / ppl.EPSILON ** 2
     np.testing.assert_allclose(local, want, rtol=1e-3, atol=1e-3)
     assert local.shape == (51,) and local.min() >= 0 and local.max() > 0
-    assert ppl.roughness(model, judge, a, a, "lerp", t).max() == 0            # standing still: no change
+    still = core.curves(model, ["lerp"], np.array([[a, a]]))["lerp"]
+    assert ppl.local(model, judge, still, t[None]).max() == 0                 # standing still: no change
 
 
 @pytest.mark.parametrize("argv, message", [

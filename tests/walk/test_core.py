@@ -61,7 +61,7 @@ def test_test_endpoints_are_codes_of_test_images(vae, test_images):
 
 def test_interpolations_cut_one_batch_back_into_pairs(vae):
     ends = core.endpoints(vae, "prior", 3, seed=0)
-    walks = core.interpolations(vae, ends, ["slerp", "lerp", "slerp"], 11)
+    walks = core.interpolations(vae, core.curves(vae, ["slerp", "lerp", "slerp"], ends), 11)
     assert list(walks) == ["slerp", "lerp"] and all(len(ws) == 3 for ws in walks.values())
     for (a, b), w in zip(ends, walks["lerp"]):
         alone = core.walk(vae, paths.lerp(a, b, 11))

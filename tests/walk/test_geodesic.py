@@ -29,7 +29,7 @@ def numbers(vae2, judge, mnist_train):
     """The path numbers of every method between the codes of 20 pairs of test images."""
     model = checkpoint.load(vae2)
     ends = core.endpoints(model, "test", 20, 0, checkpoint.test_data(vae2)[0])
-    return curves.compare(model, judge, list(core.METHODS), ends)
+    return curves.compare(model, judge, core.curves(model, core.METHODS, ends))
 
 
 def test_geodesics_have_less_energy_than_lerp_and_slerp(numbers):
@@ -46,7 +46,7 @@ def test_geodesics_have_less_energy_than_lerp_and_slerp(numbers):
 def test_endpoints_are_exact_and_the_path_is_read_between_nodes(vae2):
     model = checkpoint.load(vae2)
     ends = np.array([[[0.3, -1.2], [1.7, 0.4]], [[-2.0, 0.5], [0.1, 1.9]]])
-    path = core.between(model, "geodesic", ends, 11)
+    path = core.curves(model, ["geodesic"], ends)["geodesic"].evenly(11)
     assert path.shape == (2, 11, 2)
     assert np.array_equal(path[:, 0], ends[:, 0]) and np.array_equal(path[:, -1], ends[:, 1])
     nodes = np.arange(12, dtype=float).reshape(1, 3, 4)           # three nodes, 4-D

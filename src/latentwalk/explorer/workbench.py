@@ -24,7 +24,6 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, LatentwalkError, is_int, require
-from ..data import datasets
 from ..measure import attributes, classifier, ppl, record, suite
 from ..measure.scores import scorers
 from ..models.autoencoder import AutoEncoder, codes
@@ -199,12 +198,10 @@ class Workbench:
         model = self.model(name)
         a, b = self._latent(model, a, "a", rows=False), self._latent(model, b, "b", rows=False)
         core.check_steps(steps, 2, MAX_STEPS)
-        methods = core.check_methods(methods)
         t = np.linspace(0, 1, steps)
         rows = {}
-        for m in methods:
-            curve = core.curves(model, m, np.stack([a, b])[None])         # a geodesic is solved once, here
-            rows[m] = self._walk(model, curve(t[None])[0], True)
+        for m, curve in core.curves(model, methods, np.stack([a, b])[None]).items():    # a geodesic solved once
+            rows[m] = self._walk(model, curve.evenly(steps)[0], True)
             if self._judged(model):
                 local = ppl.local(model, self.judge, curve, t[None])[0]
                 rows[m].update(roughness=_floats(local), ppl=round(ppl.trimmed_mean(local), 4))
@@ -216,8 +213,7 @@ class Workbench:
         entry = self.entry(name)
         require(isinstance(spec, str) and len(spec) <= 32, "vector must be a short name like 3to8 or thickness")
         if spec not in entry.vectors:
-            data = checkpoint.load_config(entry.run).data
-            images, labels = datasets.load(data.name, "train", greyscale=data.greyscale, size=data.size)
+            images, labels = checkpoint.train_data(entry.run)
             v = attributes.vector(entry.model, spec, images, labels)
             entry.vectors[spec] = {"vector": _floats(v, 6), "norm": round(float(np.linalg.norm(v)), 4),
                                    "images": len(images)}

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import datasets
 from ..errors import ConfigError, is_int, require
 from ..measure import attributes, classifier, curves, scores
 from ..run import checkpoint
+from ..walk import core
 from . import gallery, output
 
 Result = tuple[list, list[str]]          # outputs, lines to print after the files
@@ -33,10 +33,10 @@ def _compare(args) -> Result:
 
 def _interpolate(args, model) -> Result:
     images = checkpoint.test_data(args.run)[0] if args.source == "test" else None
-    walks = gallery.interpolation_walks(model, [m.strip() for m in args.method.split(",")], args.steps,
-                                        args.source, args.seed, args.pairs, _scorers(args), images)
-    numbers = None if args.no_classifier else curves.compare(model, classifier.load(), list(walks),
-                                                             gallery.ends_of(walks))
+    shapes = gallery.interpolation_curves(model, [m.strip() for m in args.method.split(",")], args.steps,
+                                          args.source, args.seed, args.pairs, images)
+    walks = core.interpolations(model, shapes, args.steps, _scorers(args))
+    numbers = None if args.no_classifier else curves.compare(model, classifier.load(), shapes)
     outputs = gallery.interpolate(model, walks, args.source, numbers)
     if model.latent_dim == 2:
         outputs += gallery.paths_plane(model, walks, *checkpoint.test_data(args.run, 2000))
@@ -51,9 +51,7 @@ def _interpolate(args, model) -> Result:
 def _arithmetic(args, model) -> Result:
     """The vector from the training images, applied to test digits (for ATOB: digits A)."""
     require(is_int(args.n) and args.n >= 1, f"--n must be an integer >= 1, got {args.n!r}")
-    data = checkpoint.load_config(args.run).data
-    train = datasets.load(data.name, "train", greyscale=data.greyscale, size=data.size)
-    vector = attributes.vector(model, args.vector, *train)
+    vector = attributes.vector(model, args.vector, *checkpoint.train_data(args.run))
     images, labels = checkpoint.test_data(args.run)
     digits = attributes.DIGITS.fullmatch(args.vector)
     pick = np.flatnonzero(labels.numpy() == int(digits[1]))[:args.n] if digits else np.arange(min(args.n, len(images)))

@@ -140,18 +140,13 @@ def sphere_walk(model: AutoEncoder, steps: int = 600, loops: int = 20, fps: int 
     return out + [Table("sphere_walk", w.scores)]
 
 
-def interpolation_walks(model: AutoEncoder, methods: list[str], steps: int = 11, source: str = "prior",
-                        seed: int = 0, pairs: int = 1, scorers: list[Scorer] = (),
-                        images: torch.Tensor | None = None) -> dict[str, list[Walk]]:
-    """The walks that `interpolate` draws: each method between `pairs` endpoint pairs from the walk core."""
+def interpolation_curves(model: AutoEncoder, methods: list[str], steps: int = 11, source: str = "prior",
+                         seed: int = 0, pairs: int = 1, images: torch.Tensor | None = None) -> dict[str, core.Curve]:
+    """The curves `interpolate` draws at `steps` points (core.interpolations): each method between `pairs`
+    endpoint pairs from the walk core. Everything is checked before a geodesic is solved."""
     methods = core.check_methods(methods)
     core.check_steps(steps, 2, 64, "--steps")
-    return core.interpolations(model, core.endpoints(model, source, pairs, seed, images), methods, steps, scorers)
-
-
-def ends_of(walks: dict[str, list[Walk]]) -> np.ndarray:
-    """The endpoint pairs (pairs, 2, d) the walks of `interpolation_walks` share."""
-    return np.stack([[w.path[0], w.path[-1]] for w in next(iter(walks.values()))])
+    return core.curves(model, methods, core.endpoints(model, source, pairs, seed, images))
 
 
 def interpolate(model: AutoEncoder, walks: dict[str, list[Walk]], source: str = "prior",
@@ -160,7 +155,7 @@ def interpolate(model: AutoEncoder, walks: dict[str, list[Walk]], source: str = 
 
     With several pairs, the rows show the first pair; the norms, and the scores table, cover all of them.
     The notes beside each row give the scores at the middle step (t = 1/2 when the steps are odd). With
-    `numbers` (measure.curves.compare on the same pairs), a table of them per pair and method too.
+    `numbers` (measure.curves.compare of the same curves), a table of them per pair and method too.
     """
     first = next(iter(walks.values()))
     pairs, steps = len(first), len(first[0].path)
@@ -194,12 +189,12 @@ def interpolate(model: AutoEncoder, walks: dict[str, list[Walk]], source: str = 
 def paths_plane(model: AutoEncoder, walks: dict[str, list[Walk]], images: torch.Tensor,
                 labels: torch.Tensor | None, grid: int = 120) -> Outputs:
     """The walks of a 2-D model drawn over its latent plane, shaded by the decoder's magnification factor:
-    geodesics bend around the bright ridges where the decoded digit changes fast."""
+    the dark ridges are where the decoded digit changes fast."""
     require(model.latent_dim == 2, f"the plane of paths needs a 2-D model, got z = {model.latent_dim}")
     by_method = {m: np.stack([w.path for w in ws]) for m, ws in walks.items()}
     mu = codes(model, images)[0].numpy()
-    ends = np.abs(ends_of(walks)).max()          # the frame holds the data and the endpoints, not every detour
-    extent = float(max(3.5, 1.1 * np.percentile(np.abs(mu), 99.5), 1.1 * ends))
+    ends = max(np.abs(p[:, [0, -1]]).max() for p in by_method.values())    # the frame holds the data and the
+    extent = float(max(3.5, 1.1 * np.percentile(np.abs(mu), 99.5), 1.1 * ends))   # endpoints, not every detour
     axis = np.linspace(-extent, extent, grid)
     plane = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2)
     magnification = geodesic.magnification(model, plane).reshape(grid, grid)

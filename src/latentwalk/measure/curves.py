@@ -23,11 +23,10 @@ ROUGH = 65        # t of each path's own path length
 NUMBERS = ("length", "energy", "largest_step", "ppl", "midpoint")
 
 
-def path_numbers(model: AutoEncoder, net: classifier.DigitNet, method: str, ends: np.ndarray) -> dict[str, np.ndarray]:
-    """Each of NUMBERS for `method`'s path between each pair of `ends` (pairs, 2, d): {name: (pairs,)}."""
-    curve = core.curves(model, method, ends)
-    pairs = len(ends)
-    z = curve(np.tile(np.linspace(0.0, 1.0, DENSE), (pairs, 1)))
+def path_numbers(model: AutoEncoder, net: classifier.DigitNet, curve: core.Curve) -> dict[str, np.ndarray]:
+    """Each of NUMBERS for each path of `curve`: {name: (pairs,)}."""
+    pairs = len(curve.ends)
+    z = curve.evenly(DENSE)
     x = core.decode(model, z.reshape(-1, z.shape[-1])).reshape(pairs, DENSE, -1)
     steps = np.linalg.norm(np.diff(x, axis=1), axis=2)                          # (pairs, DENSE - 1)
     local = ppl.local(model, net, curve, np.tile(np.linspace(0.0, 1.0, ROUGH), (pairs, 1)))
@@ -37,7 +36,7 @@ def path_numbers(model: AutoEncoder, net: classifier.DigitNet, method: str, ends
             "midpoint": classifier.judge(net, middle)["confidence"].numpy().astype(np.float64)}
 
 
-def compare(model: AutoEncoder, net: classifier.DigitNet, methods: list[str],
-            ends: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
-    """path_numbers of every method on the same pairs: {method: {name: (pairs,)}}."""
-    return {m: path_numbers(model, net, m, ends) for m in core.check_methods(methods)}
+def compare(model: AutoEncoder, net: classifier.DigitNet,
+            shapes: dict[str, core.Curve]) -> dict[str, dict[str, np.ndarray]]:
+    """path_numbers of every method's curve (core.curves, the same pairs for all): {method: {name: (pairs,)}}."""
+    return {m: path_numbers(model, net, curve) for m, curve in shapes.items()}

@@ -4,8 +4,8 @@ For endpoints z0, z1 drawn from the prior and t ~ U(0, 1), the decodings at t an
 unit-normalised features of the digit classifier: PPL = E[ |f(t + ε) - f(t)|² / ε² ], squared as LPIPS is, so
 that the value does not depend on ε. ε = 1e-4 in float32 (smaller steps lose float32's precision: measured,
 ε = 1e-5 is off by half); the 1 % tails on each side are trimmed before the mean. A smooth path scores low,
-one that jumps between digits or through blur scores high. `roughness` is the same quantity at each t of one
-given path: the explorer draws it along the paths it shows.
+one that jumps between digits or through blur scores high. `local` is the same quantity at given times of given
+paths: the explorer draws it along the paths it shows, and each path's trimmed mean is that path's own length.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from . import classifier
 
 EPSILON = 1e-4
 N = 10_000       # paths per closed-form method
-GEODESIC_N = 100 # geodesics: each is an optimisation, 0.05-0.2 s a pair (benchmarks/RESULTS.md)
+GEODESIC_N = 100 # geodesics: each is an optimisation (5 s for 100, benchmarks/RESULTS.md)
 TRIM = 0.01
 
 
@@ -30,9 +30,10 @@ def _feature_steps(model: AutoEncoder, net: classifier.DigitNet, z: np.ndarray) 
     return (f[0::2] - f[1::2]).square().sum(1).double().numpy()
 
 
-def local(model: AutoEncoder, net: classifier.DigitNet, curve, t: np.ndarray, epsilon: float = EPSILON) -> np.ndarray:
-    """|f(t + ε) - f(t)|² / ε² at times t (pairs, k) of the paths `curve` (core.curves): how fast each decoded
-    image changes there, (pairs, k)."""
+def local(model: AutoEncoder, net: classifier.DigitNet, curve: core.Curve, t: np.ndarray,
+          epsilon: float = EPSILON) -> np.ndarray:
+    """|f(t + ε) - f(t)|² / ε² at times t (pairs, k) of the paths `curve`: how fast each decoded image changes
+    there, (pairs, k)."""
     t = np.minimum(np.asarray(t, dtype=np.float64), 1 - epsilon)          # t + ε stays on the path
     z = curve(np.stack([t, t + epsilon], -1).reshape(len(t), -1))         # (pairs, 2k, d)
     return _feature_steps(model, net, z.reshape(-1, 2, z.shape[-1])).reshape(t.shape) / epsilon ** 2
@@ -45,7 +46,7 @@ def squared_steps(model: AutoEncoder, net: classifier.DigitNet, method: str, n: 
     rng = np.random.default_rng(seed)
     ends = rng.standard_normal((n, 2, model.latent_dim))
     t = rng.uniform(0.0, 1.0, (n, 1))
-    return local(model, net, core.curves(model, method, ends), t, epsilon)[:, 0] * epsilon ** 2
+    return local(model, net, core.curves(model, [method], ends)[method], t, epsilon)[:, 0] * epsilon ** 2
 
 
 def trimmed_mean(values: np.ndarray) -> float:
@@ -59,11 +60,3 @@ def path_length(model: AutoEncoder, net: classifier.DigitNet, method: str, n: in
     """The perceptual path length of `method` between prior samples (mean over `n` paths, tails trimmed)."""
     return trimmed_mean(squared_steps(model, net, method, n, epsilon, seed) / epsilon ** 2)
 
-
-def roughness(model: AutoEncoder, net: classifier.DigitNet, a, b, method: str, t,
-              epsilon: float = EPSILON) -> np.ndarray:
-    """How fast the decoded image changes at each t of one path from a to b (`local` for one pair): the
-    quantity path_length averages over random paths. Its trimmed mean over evenly spaced t is this path's own
-    path length, on the same scale as the model's."""
-    ends = np.stack([np.asarray(a, np.float64), np.asarray(b, np.float64)])[None]
-    return local(model, net, core.curves(model, method, ends), np.asarray(t, np.float64).reshape(1, -1), epsilon)[0]

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..data import datasets
 from ..errors import ConfigError, is_int, require
 from ..run import checkpoint
 from ..walk import core
@@ -93,7 +92,7 @@ def measure(run: str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n:
     test_x, test_y = checkpoint.test_data(run)
     test_f = check_serves(net, test_x, test_y, data.name)
     require(n <= len(test_x), f"--n must be at most {len(test_x):,}, the test images of {data.name}")
-    train_x, _ = datasets.load(data.name, "train", greyscale=data.greyscale, size=data.size)
+    train_x = checkpoint.train_data(run)[0]
     real = quality.Reference.of(test_f[:n])
     steps = ["real", *dict.fromkeys(which), *(f"ppl {m}" for m in core.METHODS)]
     rows, lengths, seconds = [], {}, {}

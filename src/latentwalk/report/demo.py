@@ -184,7 +184,8 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                "sphere_walk", "F8. The walk on the √10 sphere decoded by the 10-D VAE: the shell is "
                                "where the prior's mass is, so the images stay digit-like; the classifier's "
                                "confidence follows them.", ".mp4")
-        test_walks = gallery.interpolation_walks(vae10, list(core.CLOSED_FORM), STEPS, "test", 0, 1, judged, images)
+        test_walks = core.interpolations(vae10, gallery.interpolation_curves(vae10, list(core.CLOSED_FORM), STEPS,
+                                                                             "test", 0, 1, images), STEPS, judged)
         figures["interpolate_test"] = _media(drawn(gallery.interpolate(vae10, test_walks, "test"), "vae10/test"),
                                              "interpolate", "The same three methods between two encoded test "
                                                             "digits (10-D VAE).")
@@ -195,7 +196,8 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
         if name not in models:
             continue
         model = models[name]
-        walks = gallery.interpolation_walks(model, list(core.CLOSED_FORM), STEPS, "prior", 0, plan.pairs, judged)
+        walks = core.interpolations(model, gallery.interpolation_curves(model, list(core.CLOSED_FORM), STEPS, "prior",
+                                                                        0, plan.pairs), STEPS, judged)
         midpoints += _midpoints(model.latent_dim, walks)
         counts = {m: plan.geodesic_paths if m == "geodesic" else plan.ppl_paths for m in core.METHODS}
         lengths = {m: (ppl.path_length(model, judge, m, n), n) for m, n in counts.items()}
@@ -213,21 +215,19 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
         if name not in models:
             continue
         model = models[name]
-        ends = core.endpoints(model, "test", plan.curve_pairs, 0, images)
-        numbers = curves.compare(model, judge, list(GEODESIC_FIGURE), ends)
+        shapes = core.curves(model, GEODESIC_FIGURE, core.endpoints(model, "test", plan.curve_pairs, 0, images))
+        numbers = curves.compare(model, judge, shapes)         # the figures below read the same geodesics
         geodesic_energy = numbers["geodesic"]["energy"]
         curve_rows += [CurveRow(model.latent_dim, m, *(float(v[k].mean()) for k in curves.NUMBERS),
                                 float(np.mean(v["energy"] > geodesic_energy))) for m, v in numbers.items()]
         if name == "vae2":
-            shown = ends[:SHOWN_PAIRS]
-            rows = gallery.interpolate(model, core.interpolations(model, shown[:1], GEODESIC_FIGURE, STEPS, judged),
-                                       "test")
+            rows = gallery.interpolate(model, core.interpolations(model, shapes, STEPS, judged), "test")
             figures["geodesic_rows"] = _media(drawn(rows, "vae2/geodesic"), "interpolate", "lerp, slerp and the "
                                               "geodesic between the first pair, t = 0 … 1.")
-            plane = gallery.paths_plane(model, core.interpolations(model, shown, GEODESIC_FIGURE, 41),
-                                        images[:2000], labels[:2000])
+            shown = {m: ws[:SHOWN_PAIRS] for m, ws in core.interpolations(model, shapes, 41).items()}
+            plane = gallery.paths_plane(model, shown, images[:2000], labels[:2000])
             figures["geodesic_plane"] = _media(drawn(plane, "vae2/geodesic"), "interpolate_plane", "Paths between "
-                                               f"{len(shown)} pairs of encoded test digits over the 2-D VAE's plane, "
+                                               f"{len(shown['geodesic'])} pairs of encoded test digits over the 2-D VAE's plane, "
                                                "shaded by the decoder's magnification (log scale, dark: a small step "
                                                "changes the digit a lot); the dots are test digits.")
     stage("measuring prior samples")

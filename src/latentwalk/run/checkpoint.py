@@ -186,12 +186,21 @@ def read_metrics(run_dir: str | os.PathLike, upto: int | None = None) -> list[di
     return rows
 
 
+def _split(run_dir: str | os.PathLike, split: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+    data = load_config(run_dir).data
+    return datasets.load(data.name, split, greyscale=data.greyscale, size=data.size)
+
+
+def train_data(run_dir: str | os.PathLike) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The training split of the data a run was trained on, and its labels if any."""
+    return _split(run_dir, "train")
+
+
 def test_data(run_dir: str | os.PathLike, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The test split of the data a run was trained on (its first `limit` images), and its labels if any."""
     if limit is not None and limit < 1:
         raise ConfigError(f"--limit must be >= 1, got {limit}")
-    data = load_config(run_dir).data
-    images, labels = datasets.load(data.name, "test", greyscale=data.greyscale, size=data.size)
+    images, labels = _split(run_dir, "test")
     if limit is None:                  # data read from disk stays there (evaluation reads it in batches)
         return images, labels
     return images[:limit], (labels[:limit] if labels is not None else None)

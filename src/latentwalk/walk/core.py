@@ -92,39 +92,45 @@ def endpoints(model: AutoEncoder, source: str, pairs: int, seed: int,
     return codes(model, images[idx.ravel()])[0].numpy().astype(np.float64).reshape(pairs, 2, d)
 
 
-def curves(model: AutoEncoder, method: str, ends: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """`method`'s paths between each pair of `ends` (pairs, 2, d), as a function from times t (pairs, k) to their
-    points (pairs, k, d). A geodesic is solved here, once for all pairs, and read between its nodes after."""
-    method = check_methods([method])[0]
+@dataclass(frozen=True)
+class Curve:
+    """One method's paths between pairs of endpoints, readable at any times: `curve(t)` with t (pairs, k) gives
+    (pairs, k, d). A geodesic keeps the nodes it was solved for, so reading it again costs no optimisation."""
+    method: str
+    ends: np.ndarray                 # (pairs, 2, d)
+    nodes: np.ndarray | None = None  # (pairs, K, d) for a geodesic
+
+    def __call__(self, t: np.ndarray) -> np.ndarray:
+        t = np.asarray(t, dtype=np.float64)
+        require(t.ndim == 2 and len(t) == len(self.ends),
+                f"times must have shape ({len(self.ends)}, k), got {list(t.shape)}")
+        if self.nodes is not None:
+            return geodesic.at(self.nodes, t)
+        return np.stack([paths.INTERPOLATIONS[self.method](a, b, t=s) for (a, b), s in zip(self.ends, t)])
+
+    def evenly(self, steps: int) -> np.ndarray:
+        """`steps` evenly spaced points of each path, t = 0 … 1 (endpoints exact): (pairs, steps, d)."""
+        return self(np.tile(np.linspace(0.0, 1.0, steps), (len(self.ends), 1)))
+
+
+def curves(model: AutoEncoder, methods: Sequence[str], ends: np.ndarray) -> dict[str, Curve]:
+    """Each method's paths between each pair of `ends` (pairs, 2, d). Geodesics are solved here, once for all
+    pairs; every reading after (walks, path numbers, path lengths) shares them."""
     ends = np.asarray(ends, dtype=np.float64)
     require(ends.ndim == 3 and ends.shape[1] == 2, f"endpoints must have shape (pairs, 2, d), got {list(ends.shape)}")
-    nodes = geodesic.geodesics(model, ends) if method == "geodesic" else None
-
-    def at(t: np.ndarray) -> np.ndarray:
-        t = np.asarray(t, dtype=np.float64)
-        require(t.ndim == 2 and len(t) == len(ends), f"times must have shape ({len(ends)}, k), got {list(t.shape)}")
-        if nodes is not None:
-            return geodesic.at(nodes, t)
-        return np.stack([paths.INTERPOLATIONS[method](a, b, t=s) for (a, b), s in zip(ends, t)])
-    return at
+    return {m: Curve(m, ends, geodesic.geodesics(model, ends) if m == "geodesic" else None)
+            for m in check_methods(methods)}
 
 
-def between(model: AutoEncoder, method: str, ends: np.ndarray, steps: int) -> np.ndarray:
-    """`steps` evenly spaced points (t = 0 … 1) of `method`'s path between each pair of `ends`: (pairs, steps, d)."""
-    check_steps(steps, 2, 1_000_000)
-    if check_methods([method])[0] in paths.INTERPOLATIONS:        # with steps, endpoints are exact
-        return np.stack([paths.INTERPOLATIONS[method](a, b, steps) for a, b in np.asarray(ends, dtype=np.float64)])
-    return curves(model, method, ends)(np.tile(np.linspace(0.0, 1.0, steps), (len(ends), 1)))
-
-
-def interpolations(model: AutoEncoder, ends: np.ndarray, methods: Sequence[str], steps: int,
+def interpolations(model: AutoEncoder, shapes: dict[str, Curve], steps: int,
                    scorers: Sequence[Scorer] = ()) -> dict[str, list[Walk]]:
-    """Each method's walk between each pair of `ends` (pairs, 2, d): {method: [Walk of (steps, d)] per pair}.
+    """Each curve's walks at `steps` evenly spaced t: {method: [Walk of (steps, d)] per pair}.
 
     All pairs of a method are decoded and scored as one batch, then cut back into one walk per pair."""
+    check_steps(steps, 2, 1_000_000)
     out = {}
-    for m in check_methods(methods):
-        path = between(model, m, ends, steps).reshape(-1, model.latent_dim)       # (pairs * steps, d)
+    for m, curve in shapes.items():
+        path = curve.evenly(steps).reshape(-1, model.latent_dim)                   # (pairs * steps, d)
         w = walk(model, path, scorers)
         out[m] = [Walk(w.path[k:k + steps], w.images[k:k + steps], {s: v[k:k + steps] for s, v in w.scores.items()})
                   for k in range(0, len(path), steps)]

@@ -34,6 +34,12 @@ def _times(steps: int, t) -> np.ndarray:
     return t[:, None]
 
 
+def _exact_ends(path: np.ndarray, t: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The path with its points at t = 0 and t = 1 set to a and b exactly (the formulas round there)."""
+    path[t[:, 0] == 0], path[t[:, 0] == 1] = a, b
+    return path
+
+
 def _endpoints(a, b) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     require(a.ndim == 1 and a.shape == b.shape and a.size >= 1,
@@ -167,7 +173,7 @@ def slerp(a, b, steps: int = 10, *, t=None) -> np.ndarray:
     least aligned with a, with the norm going linearly from |a| to |b|.
     """
     a, b = _endpoints(a, b)
-    given, t = t is not None, _times(steps, t)
+    t = _times(steps, t)
     omega = _angle(a, b)
     if np.sin(omega) < 1e-6 and omega < np.pi / 2 or a.size == 1:
         path = a + t * (b - a)
@@ -177,15 +183,13 @@ def slerp(a, b, steps: int = 10, *, t=None) -> np.ndarray:
         path = (np.cos(np.pi * t) * u + np.sin(np.pi * t) * _perpendicular(u)) * ((1 - t) * na + t * nb)
     else:
         path = (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
-    if not given:
-        path[0], path[-1] = a, b
-    return path
+    return _exact_ends(path, t, a, b)
 
 
 def nlerp(a, b, steps: int = 10, *, t=None) -> np.ndarray:
     """lerp, each point rescaled to the linearly interpolated norm (1 - t)|a| + t|b|: the chord lifted back."""
     a, b = _endpoints(a, b)
-    given, t = t is not None, _times(steps, t)
+    t = _times(steps, t)
     chord = a + t * (b - a)
     target = (1 - t) * np.linalg.norm(a) + t * np.linalg.norm(b)
     length = np.linalg.norm(chord, axis=1, keepdims=True)
@@ -194,9 +198,7 @@ def nlerp(a, b, steps: int = 10, *, t=None) -> np.ndarray:
         path = chord * (target / length)
     if degenerate.any():                      # opposite endpoints: the chord passes through 0
         path[degenerate] = slerp(a, b, t=t)[degenerate]
-    if not given:
-        path[0], path[-1] = a, b
-    return path
+    return _exact_ends(path, t, a, b)
 
 
 INTERPOLATIONS = {"lerp": lerp, "slerp": slerp, "nlerp": nlerp}   # name -> f(a, b, steps, t=None) -> (steps, d)
