@@ -9,8 +9,13 @@ are reported: on a shared machine the speed drifts by 2x over minutes, ratios of
 The floor is the time the epoch's matrix products alone take at this machine's measured rate: the
 forward, weight-gradient and input-gradient GEMM of every layer at the batch size, timed in isolation.
 
-    python benchmarks/train_speed.py            # three configurations, 3 repeats each
+The step table times one training step each way it can be computed, on the same batches: autograd (eager
+and torch.compile) and the hand-written backward pass, each in float32 and under bf16 autocast, in seconds per
+60,000 images at batch 128 (torch.compile's first step, its compilation, is timed apart).
+
+    python benchmarks/train_speed.py            # three configurations, 5 repeats each, then the step table
     python benchmarks/train_speed.py --repeats 1
+    python benchmarks/train_speed.py --steps-only
 """
 
 from __future__ import annotations
@@ -46,18 +51,25 @@ class PerSampleMNIST(Dataset):
         return self.images[i].float() / 255.0
 
 
-def reference_epoch(images: torch.Tensor, hidden, z: int, batch: int) -> float:
+def reference_training(images: torch.Tensor, hidden, z: int, batch: int, epochs: int):
+    """Yield (model, seconds) after each epoch of the reference loop: the time of that epoch's steps alone."""
     torch.manual_seed(0)
     model = build(ModelConfig(latent_dim=z, hidden=hidden))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loader = DataLoader(PerSampleMNIST(images), batch_size=batch, shuffle=True)
-    t0 = time.perf_counter()
-    for x in loader:
-        opt.zero_grad()
-        loss = model.loss(x)
-        loss.total.backward()
-        opt.step()
-    return time.perf_counter() - t0
+    for _ in range(epochs):
+        model.train()
+        t0 = time.perf_counter()
+        for x in loader:
+            opt.zero_grad()
+            loss = model.loss(x)
+            loss.neg_elbo.backward()
+            opt.step()
+        yield model, time.perf_counter() - t0
+
+
+def reference_epoch(images: torch.Tensor, hidden, z: int, batch: int) -> float:
+    return next(reference_training(images, hidden, z, batch, 1))[1]
 
 
 def our_epoch(hidden, z: int, batch: int) -> float:
@@ -91,19 +103,81 @@ def floor_epoch(n: int, hidden, z: int, batch: int, reps: int = 200) -> tuple[fl
     return per_step * steps, flops / per_step / 1e9
 
 
+def step_kinds(net, opt):
+    """name -> step(x, eps): the ways one step can be computed."""
+    from latentwalk.training import fused
+
+    def autograd(module, dtype):
+        def step(x, eps):
+            opt.zero_grad(set_to_none=True)
+            with torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None):
+                loss = module(x, eps)
+            loss.objective().backward()
+            opt.step()
+        return step
+
+    def by_hand(dtype):
+        def step(x, eps):
+            with torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None):
+                fused.loss_and_grad(net, x, eps)
+            opt.step()
+        return step
+
+    compiled = torch.compile(net)
+    return {"autograd eager float32": autograd(net, None), "autograd eager bf16": autograd(net, torch.bfloat16),
+            "autograd compile float32": autograd(compiled, None),
+            "autograd compile bf16": autograd(compiled, torch.bfloat16),
+            "hand-written float32": by_hand(None), "hand-written bf16": by_hand(torch.bfloat16)}
+
+
+def step_table(images: torch.Tensor, repeats: int, batch: int = 128, steps: int = 100) -> None:
+    x_all = images[:steps * batch].float().div(255).reshape(steps, batch, *images.shape[1:])
+    print(f"\nseconds per 60,000 images, batch {batch}, median of {repeats} (compile: first step apart)")
+    for hidden, z in [((200, 200), 10), ((200, 200), 500), ((400,), 20)]:
+        torch.manual_seed(0)
+        net = build(ModelConfig(latent_dim=z, hidden=hidden))
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3, fused=True)
+        eps = torch.randn(steps, batch, z)
+        times: dict[str, list[float]] = {}
+        first: dict[str, float] = {}
+        kinds = step_kinds(net, opt)
+        for _ in range(repeats):
+            for name, step in kinds.items():
+                t0 = time.perf_counter()
+                step(x_all[0], eps[0])
+                first.setdefault(name, time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                for i in range(1, steps):
+                    step(x_all[i], eps[i])
+                times.setdefault(name, []).append((time.perf_counter() - t0) / ((steps - 1) * batch) * 60_000)
+        name = "784-" + "-".join(map(str, hidden)) + f"-{z}"
+        eager = statistics.median(times["autograd eager bf16"])
+        cells = "  ".join(f"{k} {statistics.median(v):.2f}" + (f" (+{first[k]:.1f} s)" if "compile" in k else "")
+                          for k, v in times.items())
+        print(f"{name}: {cells}; hand-written bf16 / autograd eager bf16: "
+              f"{eager / statistics.median(times['hand-written bf16']):.2f}x", flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--steps-only", action="store_true", help="only the step table")
     args = p.parse_args()
     torch.set_flush_denormal(True)
     images, _ = datasets.load("mnist")
+    if not args.steps_only:
+        epoch_table(images, args.repeats)
+    step_table(images, args.repeats)
+
+
+def epoch_table(images: torch.Tensor, repeats: int) -> None:
     n = len(images)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {n} training images")
     print(f"{'model':<18}{'batch':>6}{'reference s':>13}{'ours s':>9}{'floor s':>9}{'GFLOP/s':>9}"
           f"{'samples/s':>11}{'speed-up':>10}{'x floor':>9}  verdict")
     for hidden, z, batch in CONFIGS:
         rows = []
-        for _ in range(args.repeats):
+        for _ in range(repeats):
             r, o, (f, rate) = reference_epoch(images, hidden, z, batch), our_epoch(hidden, z, batch), \
                 floor_epoch(n, hidden, z, batch)
             rows.append((r, o, f, rate, r / o, o / f))

@@ -53,11 +53,25 @@ def small_npz(tmp_path_factory, mnist_train) -> Path:
     return path
 
 
-def train_small(out: Path, data: Path, epochs: int = 2, compile: bool = False, **model) -> Path:
+def train_small(out: Path, data: Path, epochs: int = 2, compile: bool = False, precision: str = "auto",
+                log=lambda s: None, **model) -> Path:
     """A quick real training run on the small data set (seconds)."""
     cfg = {"latent_dim": 2, "hidden": (64, 32), **model}
     return fit(out, ModelConfig(**cfg), DataConfig(str(data)),
-               TrainConfig(epochs=epochs, batch_size=64, seed=0, device="cpu"), log=lambda s: None, compile=compile)
+               TrainConfig(epochs=epochs, batch_size=64, seed=0, device="cpu"), log=log, compile=compile,
+               precision=precision)
+
+
+class Interrupted(Exception):
+    pass
+
+
+def stop_after(epoch: int):
+    """A log for fit that interrupts the run once epoch `epoch` is saved (as Ctrl-C would then)."""
+    def log(line: str) -> None:
+        if line.startswith(f"epoch {epoch}/"):
+            raise Interrupted(line)
+    return log
 
 
 @pytest.fixture(scope="session")

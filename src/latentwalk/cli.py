@@ -90,13 +90,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, help="passes over the training set (default 20)")
     t.add_argument("--batch-size", type=int, help="images per step (default 128)")
     t.add_argument("--lr", type=float, help="Adam learning rate (default 1e-3)")
-    t.add_argument("--lr-schedule", choices=["constant", "cosine"],
-                   help="constant (default) or cosine: from --lr down to 0 over the epochs")
+    t.add_argument("--lr-schedule", choices=["anneal", "constant", "cosine"],
+                   help="anneal (default: constant, then down linearly over the last fifth of the epochs), "
+                        "constant, or cosine: from --lr down to 0 over the epochs")
     t.add_argument("--kl-warmup", type=int, metavar="EPOCHS",
                    help="raise the KL weight linearly from 0 over the first EPOCHS epochs (default 0: none)")
     t.add_argument("--seed", type=int, help="seed of initialisation, shuffling and noise (default 0)")
     t.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
-    t.add_argument("--amp", choices=["bf16", "fp16"], help="mixed precision (autocast); fp16 needs a GPU")
+    t.add_argument("--precision", choices=["auto", "float32", "bf16", "fp16"], default="auto",
+                   help="auto (default): bf16 autocast where the hardware computes it natively, else float32; "
+                        "fp16 needs a GPU")
     t.add_argument("--compile", action="store_true", help="train through torch.compile")
 
     v = sub.add_parser("convert", help="convert an image folder or .npz once into a folder read from disk")
@@ -214,12 +217,12 @@ def _train(args) -> None:
         if given:
             raise ConfigError(f"--resume continues the run with its own settings; only --epochs may change "
                               f"(drop {', '.join('--' + k.replace('_', '-') for k in given)})")
-        fit(args.out, resume=True, epochs=args.epochs, amp=args.amp, compile=args.compile)
+        fit(args.out, resume=True, epochs=args.epochs, precision=args.precision, compile=args.compile)
     else:
         def pick(opts):
             return {k: v for k, v in opts.items() if v is not None}
         fit(args.out, ModelConfig(**pick(model_opts)), DataConfig(**pick(data_opts)),
-            TrainConfig(**pick(train_opts)), epochs=args.epochs, amp=args.amp, compile=args.compile)
+            TrainConfig(**pick(train_opts)), epochs=args.epochs, precision=args.precision, compile=args.compile)
     if os.environ.get("RANK", "0") == "0":         # under torchrun, rank 0 speaks for all
         print(f"wrote {args.out}")
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:

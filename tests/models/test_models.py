@@ -63,10 +63,10 @@ def test_noise_is_drawn_per_sample():
     m = build(ModelConfig(latent_dim=3, hidden=(16,))).double()
     x = torch.rand(1, 1, 28, 28, dtype=torch.float64).expand(2, -1, -1, -1)
     eps = torch.randn(2, 3, dtype=torch.float64)
-    both = m.loss(x, eps).total
-    each = (m.loss(x[:1], eps[:1]).total + m.loss(x[1:], eps[1:]).total) / 2
+    both = m.loss(x, eps).neg_elbo
+    each = (m.loss(x[:1], eps[:1]).neg_elbo + m.loss(x[1:], eps[1:]).neg_elbo) / 2
     torch.testing.assert_close(both, each)
-    assert not torch.isclose(m.loss(x[:1], eps[:1]).total, m.loss(x[1:], eps[1:]).total)
+    assert not torch.isclose(m.loss(x[:1], eps[:1]).neg_elbo, m.loss(x[1:], eps[1:]).neg_elbo)
 
 
 def test_loss_is_negative_elbo_in_nats_per_image():
@@ -80,7 +80,21 @@ def test_loss_is_negative_elbo_in_nats_per_image():
     p = torch.sigmoid(logits)
     recon = -(x * p.log() + (1 - x) * (1 - p).log()).sum((1, 2, 3)).mean()
     torch.testing.assert_close(loss.recon, recon)
-    torch.testing.assert_close(loss.total, recon + 0.5 * kl_divergence(mu, logvar).mean())
+    kl = kl_divergence(mu, logvar).mean()
+    torch.testing.assert_close(loss.neg_elbo, recon + 0.5 * kl)
+    torch.testing.assert_close(loss.objective(0.25), recon + 0.5 * 0.25 * kl)     # a KL warm-up's objective
+
+
+def test_under_bf16_autocast_the_loss_is_summed_in_float32():
+    torch.manual_seed(0)
+    m = build(ModelConfig(latent_dim=10))
+    x, eps = torch.rand(64, 1, 28, 28), torch.randn(64, 10)
+    exact = m.loss(x, eps)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = m.loss(x, eps)
+    assert loss.recon.dtype == loss.kl.dtype == torch.float32
+    # the products lose bits (0.001 nats here); summing the pixels' terms in bf16 would lose 0.14
+    assert abs(loss.neg_elbo.item() - exact.neg_elbo.item()) < 0.02
 
 
 def test_log_variance_is_kept_in_range():

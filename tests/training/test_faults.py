@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import load_file
 
-from conftest import ROOT, train_small
+from conftest import ROOT, Interrupted, stop_after, train_small
 from latentwalk.data import datasets, mapped
 from latentwalk.run import checkpoint
 from latentwalk.cli import build_parser, main
@@ -74,7 +74,9 @@ def test_kill_during_an_epoch_then_resume(tmp_path, small_npz):
 
 
 def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path, small_npz, monkeypatch):
-    run = train_small(tmp_path / "run", small_npz, epochs=1)
+    run = tmp_path / "run"
+    with pytest.raises(Interrupted):
+        train_small(run, small_npz, epochs=2, log=stop_after(1))
     before = snapshot(run)
     real = checkpoint.save_file
 
@@ -206,7 +208,7 @@ def test_fuzzed_config_gives_a_config_or_one_line(valid_config, tmp_path, data):
 
 
 WORDS = ["train", "evaluate", "grid", "convert", "serve", "interpolate", "--out", "--latent-dim", "--epochs",
-         "--hidden", "--size", "--lr", "--dims", "--steps", "--method", "--port", "--amp", "--resume", "--data",
+         "--hidden", "--size", "--lr", "--dims", "--steps", "--method", "--port", "--precision", "--resume", "--data",
          "-3", "0", "1e309", "nan", "200,x", "64x64", "vae", "", "--", "-h"]
 
 

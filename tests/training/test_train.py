@@ -10,9 +10,10 @@ from latentwalk.run import checkpoint
 from latentwalk.errors import ConfigError, RunError, TrainingDiverged
 from latentwalk.models import ModelConfig
 from latentwalk.run.config import DataConfig, TrainConfig
+from latentwalk.training import precision as precisions
 from latentwalk.training.fit import choose_device, fit
 
-from conftest import train_small
+from conftest import Interrupted, stop_after, train_small
 
 
 def weights(run):
@@ -50,14 +51,19 @@ def test_same_seed_same_weights(tmp_path, small_npz):
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
-def test_resume_ends_with_the_same_weights(tmp_path, small_npz):
-    whole = train_small(tmp_path / "whole", small_npz, epochs=3)
-    part = train_small(tmp_path / "part", small_npz, epochs=1)
-    fit(part, resume=True, epochs=3, log=lambda s: None)
-    wa, wb = weights(whole), weights(part)
+@pytest.mark.parametrize("precision", ["auto", "float32"])     # auto: bf16 on a CPU that has it
+def test_resume_ends_with_the_same_weights(tmp_path, small_npz, precision):
+    whole = train_small(tmp_path / "whole", small_npz, epochs=5, precision=precision)
+    with pytest.raises(Interrupted):
+        train_small(tmp_path / "part", small_npz, epochs=5, precision=precision, log=stop_after(2))
+    assert checkpoint.last_epoch(tmp_path / "part") == 2
+    fit(tmp_path / "part", resume=True, log=lambda s: None, precision=precision)
+    wa, wb = weights(whole), weights(tmp_path / "part")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
-    rows_whole, rows_part = checkpoint.read_metrics(whole), checkpoint.read_metrics(part)
+    rows_whole, rows_part = checkpoint.read_metrics(whole), checkpoint.read_metrics(tmp_path / "part")
     assert [r["train_neg_elbo"] for r in rows_whole] == [r["train_neg_elbo"] for r in rows_part]
+    assert [r["lr"] for r in rows_whole] == pytest.approx([1e-3, 1e-3, 1e-3, 1e-3, 0.5e-3])   # the annealed tail
+    assert {r["precision"] for r in rows_whole} == {precisions.resolve(precision, torch.device("cpu"))[0]}
 
 
 def test_cosine_schedule_resumes_exactly(tmp_path, small_npz):
@@ -75,9 +81,9 @@ def test_cosine_schedule_resumes_exactly(tmp_path, small_npz):
 def test_kl_warmup_rises_linearly_reports_the_elbo_and_resumes_exactly(tmp_path, small_npz):
     def run(out, epochs, warmup):
         return fit(out, ModelConfig(latent_dim=2, hidden=(32,)), DataConfig(str(small_npz)),
-                   TrainConfig(epochs=epochs, batch_size=64, kl_warmup=warmup, device="cpu"), log=lambda s: None)
+                   TrainConfig(epochs=epochs, batch_size=64, kl_warmup=warmup, lr_schedule="constant", device="cpu"), log=lambda s: None)
     whole, plain = run(tmp_path / "whole", 3, 2), run(tmp_path / "plain", 3, 0)
-    part = run(tmp_path / "part", 1, 2)
+    part = run(tmp_path / "part", 1, 2)             # resumed to 3 epochs: a constant rate is the same either way
     fit(part, resume=True, epochs=3, log=lambda s: None)
     rows = checkpoint.read_metrics(whole)
     assert [r["kl_scale"] for r in rows] == [0.5, 1.0, 1.0]
@@ -101,11 +107,13 @@ def test_warmup_and_activation_settings_are_checked():
 
 def test_resume_after_an_interrupted_checkpoint(tmp_path, small_npz):
     """Killed between writing train_state and metrics: resume trusts train_state and drops later rows."""
-    run = train_small(tmp_path / "run", small_npz, epochs=2)
+    run = tmp_path / "run"
+    with pytest.raises(Interrupted):
+        train_small(run, small_npz, epochs=3, log=stop_after(2))
     rows = checkpoint.read_metrics(run)
     stale = dict(rows[-1], epoch=3)                  # a row past train_state's epoch, as a kill can leave
     (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows + [stale]))
-    fit(run, resume=True, epochs=3, log=lambda s: None)
+    fit(run, resume=True, log=lambda s: None)
     after = checkpoint.read_metrics(run)
     assert [r["epoch"] for r in after] == [1, 2, 3] and after[2]["train_neg_elbo"] != stale["train_neg_elbo"]
     clean = checkpoint.read_metrics(train_small(tmp_path / "clean", small_npz, epochs=3))

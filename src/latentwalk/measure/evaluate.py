@@ -24,7 +24,7 @@ def neg_elbo(model: AutoEncoder, images: torch.Tensor, binarize: bool = False, b
         x = x.to(model.device)
         eps = torch.randn(len(x), model.latent_dim, generator=g).to(model.device)
         loss = model.loss(x, eps)
-        total += loss.total.item() * len(x)
+        total += loss.neg_elbo.item() * len(x)
         recon += loss.recon.item() * len(x)
         kl += loss.kl.item() * len(x)
     n = len(images)

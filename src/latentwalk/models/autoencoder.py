@@ -63,10 +63,19 @@ class ModelConfig:
 
 
 class Loss(NamedTuple):
-    """Per-image means over the batch, in nats: total = recon + beta * kl."""
-    total: torch.Tensor
-    recon: torch.Tensor
-    kl: torch.Tensor
+    """The loss of a batch, per-image means in nats, summed in float32 (also under bf16 autocast)."""
+    recon: torch.Tensor           # -log p(x | z)
+    kl: torch.Tensor              # KL(q(z | x) || p(z)); zero for an AE
+    beta: float                   # the KL weight of the model
+
+    @property
+    def neg_elbo(self) -> torch.Tensor:
+        """recon + beta * KL: the negative ELBO (the reconstruction loss for an AE)."""
+        return self.recon + self.beta * self.kl
+
+    def objective(self, kl_scale: float = 1.0) -> torch.Tensor:
+        """What training minimises: the negative ELBO with the KL weight scaled by `kl_scale` (a warm-up)."""
+        return self.recon + self.beta * kl_scale * self.kl
 
 
 def mlp(sizes: list[int], activation: str = "relu") -> nn.Sequential:
@@ -178,8 +187,8 @@ class AutoEncoder(nn.Module):
                 eps = torch.randn_like(mu)
             z = mu + torch.exp(0.5 * logvar) * eps          # fresh noise for every sample
             kl = kl_divergence(mu, logvar).mean()
-        recon = -self.log_likelihood(x, self.decoder(z)).mean()
-        return Loss(recon + self.config.beta * kl, recon, kl)
+        recon = -self.log_likelihood(x, _widened(self.decoder(z))).mean()
+        return Loss(recon, kl, self.config.beta)
 
     def _as_input(self, x: torch.Tensor) -> torch.Tensor:
         x = torch.as_tensor(x)
@@ -207,8 +216,13 @@ class VAE(AutoEncoder):
     variational = True
 
     def encoder_outputs(self, x):
-        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        mu, logvar = _widened(self.encoder(x)).chunk(2, dim=1)
         return mu, logvar.clamp(*LOGVAR_RANGE)
+
+
+def _widened(t: torch.Tensor) -> torch.Tensor:
+    """A 16-bit tensor (from autocast) as float32, any other as it is: sums over 784 pixels need float32."""
+    return t.float() if t.dtype in (torch.bfloat16, torch.float16) else t
 
 
 def _kl_terms(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -41,6 +41,7 @@ class EvalRow:
     neg_elbo: float
     nll_iwae: float | None      # None for an AE
     active_units: int
+    precision: str = "float32"  # what training ran its products in: float32, bf16, or both in turn ("bf16, float32")
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def _section(title: str, *parts: str) -> list[str]:
 
 
 def _models(data: ReportData) -> list[str]:
-    eval_rows = [[r.model, str(r.epochs), f"{r.train_seconds:.0f}", f"{r.neg_elbo:.2f}",
+    eval_rows = [[r.model, str(r.epochs), r.precision, f"{r.train_seconds:.0f}", f"{r.neg_elbo:.2f}",
                   f"{r.nll_iwae:.2f}" if r.nll_iwae is not None else "—", f"{r.active_units} / {r.latent_dim}"]
                  for r in data.evaluation]
     return _section(
@@ -70,7 +70,7 @@ def _models(data: ReportData) -> list[str]:
         "makes the code stochastic, z = μ + σ ε, and pays a KL price for straying from the prior N(0, I): the "
         "loss is the reconstruction cross-entropy plus that KL, in nats per image.</p>",
         _figure(data, "F1"), _figure(data, "training"),
-        _table(["model", "epochs", "train s", "test −ELBO", f"NLL (IWAE-{data.iwae_k})", "active units"], eval_rows)
+        _table(["model", "epochs", "trained in", "train s", "test −ELBO", f"NLL (IWAE-{data.iwae_k})", "active units"], eval_rows)
         if eval_rows else "",
         f"<p class=note>Test numbers on the first {data.eval_images} MNIST test images, grey levels as Bernoulli "
         "targets. The importance-weighted bound (IWAE) is always below the −ELBO: the gap is what the "
@@ -196,8 +196,12 @@ def render(data: ReportData) -> str:
                   _table(["model", "mean classifier confidence", "prior samples judged a clear digit (≥ 0.9)"],
                          prior_rows) if prior_rows else "", *_samples(data)),
     ]
+    trained_in = "; ".join(f"{r.model} in {r.precision}" for r in data.evaluation)
+    footer = ("<footer><p class=note>Every figure, score and number on this page comes from decoding in float32, "
+              "whatever precision a model trained in, so none depends on this machine's bf16 support"
+              f"{' (trained: ' + trained_in + ')' if trained_in else ''}.</p></footer>")
     return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>latentwalk report</title>"
-            f"<style>{CSS}</style></head><body>{''.join(sections)}</body></html>")
+            f"<style>{CSS}</style></head><body>{''.join(sections)}{footer}</body></html>")
 
 
 def write(path: str | Path, data: ReportData) -> Path:

@@ -1,7 +1,7 @@
 """The training loop: the whole data set in memory, shuffled index batches, a checkpoint after every epoch.
 
 Speed comes from doing no per-sample Python work (one gather of uint8 rows per batch, converted to float on
-the fly) and, for MLPs, from the hand-written backward pass in fused.py. Each epoch draws its shuffle, noise
+the fly) and from bf16 autocast where the hardware has it (precision.py). Each epoch draws its shuffle, noise
 and binarization from a generator seeded by (seed, epoch), so a resumed run replays exactly the epochs an
 uninterrupted one would have run, and ends with the same weights.
 
@@ -34,7 +34,7 @@ from ..measure import evaluate
 from ..models.autoencoder import ModelConfig, build
 from ..run import checkpoint
 from ..run.config import DataConfig, RunConfig, TrainConfig
-from . import fused
+from . import precision as precisions
 
 CHECK_EVERY = 50   # steps between loss checks (and progress-bar updates)
 
@@ -82,16 +82,17 @@ def _flush_denormals():
 
 def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | None = None,
         train: TrainConfig | None = None, resume: bool = False, epochs: int | None = None,
-        log: Callable[[str], None] = print, amp: str | None = None, compile: bool = False) -> Path:
+        log: Callable[[str], None] = print, precision: str = "auto", compile: bool = False,
+        progress: bool = True) -> Path:
     """Train a model into the run folder `out` (or continue it with `resume`); return the folder.
 
     A new run refuses a folder that already holds files. With `resume`, the folder's own config is used and
     only `epochs` may be raised. A NaN or infinite loss raises TrainingDiverged and leaves the last good
     checkpoint as it was; a run stopped before its first checkpoint leaves no folder behind.
 
-    `amp` ("bf16" or "fp16") trains under autocast, `compile` through torch.compile: options of the machine,
-    not of the run (recorded in metrics.jsonl, free to change on resume; fp16 needs a GPU). Without them, MLPs
-    in one process take the hand-written backward pass of fused.py.
+    `precision` ("auto", "float32", "bf16" or "fp16": see precision.py) and `compile` (torch.compile) are
+    options of the machine, not of the run: each epoch records the precision it trained in in metrics.jsonl,
+    and both may change on resume (fp16 needs a GPU). `progress` False hides the progress bar of each epoch.
     """
     out = Path(out)
     if resume:
@@ -107,17 +108,19 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
         if epochs is not None:
             cfg = replace(cfg, train=replace(cfg.train, epochs=epochs))
     device = choose_device(cfg.train.device)
-    amp_dtype = _amp_dtype(amp, device)
+    used, fallback = precisions.resolve(precision, device)
     rank, world, owned = _ranks(device)
+    if fallback and rank == 0:
+        log(fallback)
     try:
-        return _train(out, cfg, resume, _rank_device(device, world), amp, amp_dtype, compile, rank, world, log)
+        return _train(out, cfg, resume, _rank_device(device, world), used, compile, rank, world, log, progress)
     finally:
         if owned:
             torch.distributed.destroy_process_group()
 
 
-def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, amp: str | None,
-           amp_dtype: torch.dtype | None, compile: bool, rank: int, world: int, log) -> Path:
+def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, precision: str, compile: bool,
+           rank: int, world: int, log, progress: bool) -> Path:
     train_x, test_x = _load_data(cfg.data)
     if len(train_x) == 0 or len(test_x) == 0:
         raise DataError(f"{cfg.data.name}: the {'train' if len(train_x) == 0 else 'test'} split holds no images")
@@ -162,15 +165,15 @@ def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, amp: s
         return [test["neg_elbo"], test["recon"], test["kl"]]
 
     train_x = train_x.to(device)
-    step = _make_step(net, optimizer, world, device, amp_dtype, compile)
+    step = _make_step(net, optimizer, world, device, precisions.DTYPES[precision], compile)
     try:
         _on_rank0(prepare, rank, world, device)
         if start > cfg.train.epochs and rank == 0:
             log(f"{out}: all {cfg.train.epochs} epochs are already done")
         with _flush_denormals():
             for epoch in range(start, cfg.train.epochs + 1):
-                row = _epoch(net, optimizer, step, train_x, cfg, epoch, device, rank, world)
-                row.update(amp=amp or "off", compile=compile)
+                row = _epoch(net, optimizer, step, train_x, cfg, epoch, device, rank, world, progress)
+                row.update(precision=precision, compile=compile)
                 row.update(zip(("test_neg_elbo", "test_recon", "test_kl"),
                                _on_rank0(test_numbers, rank, world, device, 3)))
                 _check_finite(row, epoch, out, metrics)
@@ -260,17 +263,6 @@ def _on_rank0(fn, rank: int, world: int, device: torch.device, size: int = 0) ->
     return values.tolist()
 
 
-def _amp_dtype(amp: str | None, device: torch.device) -> torch.dtype | None:
-    if amp is None:
-        return None
-    dtypes = {"bf16": torch.bfloat16, "fp16": torch.float16}
-    if amp not in dtypes:
-        raise ConfigError(f"unknown --amp {amp!r}: use bf16 or fp16")
-    if amp == "fp16" and device.type != "cuda":
-        raise ConfigError("--amp fp16 needs a CUDA GPU; on this device use --amp bf16")
-    return dtypes[amp]
-
-
 def _make_step(net, optimizer, world: int, device: torch.device, amp: torch.dtype | None, compiled: bool):
     """step(x, eps, weight, kl_scale) -> Loss: loss, gradients and one optimizer step for this rank's slice of a
     batch, with the KL weight multiplied by `kl_scale` (the warm-up).
@@ -278,24 +270,16 @@ def _make_step(net, optimizer, world: int, device: torch.device, amp: torch.dtyp
     The slice's loss is weighted by its share of the batch (`weight` = 1 in one process), so that DDP's
     average over ranks is the gradient of the whole batch's mean loss.
     """
-    if world == 1 and amp is None and not compiled and fused.supports(net):
-        def fused_step(x, eps, weight, kl_scale):
-            loss = fused.loss_and_grad(net, x, eps, kl_scale)
-            optimizer.step()
-            return loss
-        return fused_step
     module = torch.nn.parallel.DistributedDataParallel(net) if world > 1 else net
     if compiled:
         module = torch.compile(module)
     scaler = torch.amp.GradScaler(device.type) if amp == torch.float16 else None
 
-    beta = net.config.beta
-
     def step(x, eps, weight, kl_scale):
         optimizer.zero_grad(set_to_none=True)
         with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
             loss = module(x, eps)
-        total = (loss.recon + beta * kl_scale * loss.kl).float() * weight     # loss.total when kl_scale is 1
+        total = loss.objective(kl_scale) * weight
         if scaler is None:
             total.backward()
             optimizer.step()
@@ -316,7 +300,7 @@ def _check_finite(row: dict, epoch: int, out: Path, metrics: list[dict]) -> None
 
 
 def _epoch(net, optimizer, step, train_x: torch.Tensor, cfg: RunConfig, epoch: int, device: torch.device,
-           rank: int = 0, world: int = 1) -> dict:
+           rank: int = 0, world: int = 1, progress: bool = True) -> dict:
     """One pass over the training set in shuffled batches; returns the epoch's metrics row."""
     n, bs, d = len(train_x), cfg.train.batch_size, cfg.model.latent_dim
     for group in optimizer.param_groups:
@@ -328,7 +312,7 @@ def _epoch(net, optimizer, step, train_x: torch.Tensor, cfg: RunConfig, epoch: i
     net.train()
     t0 = time.perf_counter()
     steps = math.ceil(n / bs)
-    bar = tqdm(total=steps, desc=f"epoch {epoch}", leave=False, disable=None if rank == 0 else True,
+    bar = tqdm(total=steps, desc=f"epoch {epoch}", leave=False, disable=None if rank == 0 and progress else True,
                file=sys.stderr)
     for i in range(steps):
         idx = order[i * bs:(i + 1) * bs]

@@ -48,8 +48,8 @@ def _backward(layers: list[nn.Linear], inputs: list[torch.Tensor], g: torch.Tens
     """Backpropagate `g` (gradient of the output) through the layers, writing weight and bias gradients."""
     for i in reversed(range(len(layers))):
         lin, a = layers[i], inputs[i]
-        lin.weight.grad = g.t().mm(a)                          # (out, in)
-        lin.bias.grad = g.sum(0)
+        lin.weight.grad = g.t().mm(a).to(lin.weight.dtype)                       # (out, in)
+        lin.bias.grad = g.sum(0).to(lin.bias.dtype)
         if i > 0 or input_grad:
             g = g.mm(lin.weight)                                # (B, in)
             if i > 0:                                           # through the activation that produced `a`
@@ -101,9 +101,7 @@ def loss_and_grad(model: AutoEncoder, x: torch.Tensor, eps: torch.Tensor | None,
         dlogvar = (g * eps * 0.5 * std + (var - 1) * (0.5 * beta / n))
         dlogvar = dlogvar * ((logvar_raw > LOGVAR_RANGE[0]) & (logvar_raw < LOGVAR_RANGE[1]))
         g = torch.cat([dmu, dlogvar], dim=1)
-        total = recon + beta * kl
     else:
         kl = recon.new_zeros(())
-        total = recon
     _backward(enc, enc_inputs, g, input_grad=False, act_backward=act_backward)
-    return Loss(total, recon, kl)
+    return Loss(recon, kl, cfg.beta)
