@@ -9,9 +9,10 @@ are reported: on a shared machine the speed drifts by 2x over minutes, ratios of
 The floor is the time the epoch's matrix products alone take at this machine's measured rate: the
 forward, weight-gradient and input-gradient GEMM of every layer at the batch size, timed in isolation.
 
-The step table times one training step each way it can be computed, on the same batches: autograd (eager
-and torch.compile) and the hand-written backward pass, each in float32 and under bf16 autocast, in seconds per
-60,000 images at batch 128 (torch.compile's first step, its compilation, is timed apart).
+The step table times one training step each way it can be computed, on the same batches: autograd eager and
+through torch.compile, each in float32 and under bf16 autocast, in seconds per 60,000 images at batch 128
+(torch.compile's first step, its compilation, is timed apart). A hand-written backward pass was measured
+beside them in commit 51c4325 and removed: it won by less than 1.2x in bf16 (benchmarks/RESULTS.md).
 
     python benchmarks/train_speed.py            # three configurations, 5 repeats each, then the step table
     python benchmarks/train_speed.py --repeats 1
@@ -105,8 +106,6 @@ def floor_epoch(n: int, hidden, z: int, batch: int, reps: int = 200) -> tuple[fl
 
 def step_kinds(net, opt):
     """name -> step(x, eps): the ways one step can be computed."""
-    from latentwalk.training import fused
-
     def autograd(module, dtype):
         def step(x, eps):
             opt.zero_grad(set_to_none=True)
@@ -116,18 +115,9 @@ def step_kinds(net, opt):
             opt.step()
         return step
 
-    def by_hand(dtype):
-        def step(x, eps):
-            with torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None):
-                fused.loss_and_grad(net, x, eps)
-            opt.step()
-        return step
-
     compiled = torch.compile(net)
-    return {"autograd eager float32": autograd(net, None), "autograd eager bf16": autograd(net, torch.bfloat16),
-            "autograd compile float32": autograd(compiled, None),
-            "autograd compile bf16": autograd(compiled, torch.bfloat16),
-            "hand-written float32": by_hand(None), "hand-written bf16": by_hand(torch.bfloat16)}
+    return {"eager float32": autograd(net, None), "eager bf16": autograd(net, torch.bfloat16),
+            "compile float32": autograd(compiled, None), "compile bf16": autograd(compiled, torch.bfloat16)}
 
 
 def step_table(images: torch.Tensor, repeats: int, batch: int = 128, steps: int = 100) -> None:
@@ -151,11 +141,9 @@ def step_table(images: torch.Tensor, repeats: int, batch: int = 128, steps: int 
                     step(x_all[i], eps[i])
                 times.setdefault(name, []).append((time.perf_counter() - t0) / ((steps - 1) * batch) * 60_000)
         name = "784-" + "-".join(map(str, hidden)) + f"-{z}"
-        eager = statistics.median(times["autograd eager bf16"])
         cells = "  ".join(f"{k} {statistics.median(v):.2f}" + (f" (+{first[k]:.1f} s)" if "compile" in k else "")
                           for k, v in times.items())
-        print(f"{name}: {cells}; hand-written bf16 / autograd eager bf16: "
-              f"{eager / statistics.median(times['hand-written bf16']):.2f}x", flush=True)
+        print(f"{name}: {cells}", flush=True)
 
 
 def main() -> None:

@@ -77,7 +77,8 @@ def test_roughness_is_the_path_length_along_one_path(small_run, judge):
     np.testing.assert_allclose(local, want, rtol=1e-3, atol=1e-3)
     assert local.shape == (51,) and local.min() >= 0 and local.max() > 0
     still = core.curves(model, ["lerp"], np.array([[a, a]]))["lerp"]
-    assert ppl.local(model, judge, still, t[None]).max() == 0                 # standing still: no change
+    # standing still: no change (to float rounding: the same image in another batch of 64 may differ in its last bit)
+    assert ppl.local(model, judge, still, t[None]).max() < 1e-6
 
 
 @pytest.mark.parametrize("argv, message", [

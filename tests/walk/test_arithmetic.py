@@ -19,9 +19,9 @@ from conftest import one_line_error, run_cli, train_small
 
 @pytest.fixture(scope="module")
 def vae10(tmp_path_factory):
-    """A VAE with z = 10 trained 2 epochs on MNIST."""
+    """A VAE with z = 10 trained 3 epochs on MNIST."""
     return fit(tmp_path_factory.mktemp("arithmetic") / "vae10", ModelConfig(latent_dim=10), DataConfig("mnist"),
-               TrainConfig(epochs=2, device="cpu"), log=lambda s: None)
+               TrainConfig(epochs=3, device="cpu"), log=lambda s: None)
 
 
 def test_vectors_are_differences_of_means():

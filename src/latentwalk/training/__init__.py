@@ -1,2 +1,2 @@
-"""Training: the loop with resume, distributed ranks and precision options (fit), and the hand-written
-forward and backward pass that MLPs train through on one process (fused)."""
+"""Training: the loop with resume, distributed ranks and its options (fit), and the number format it trains
+in (precision)."""
