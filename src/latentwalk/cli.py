@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="the whole post from models trained here, as one HTML report")
     d.add_argument("--out", type=Path, help="folder for the runs and report.html (default runs/demo, "
                                             "runs/demo-quick with --quick)")
-    d.add_argument("--quick", action="store_true", help="fewer epochs, frames and samples: same sections, ~2 min")
+    d.add_argument("--quick", action="store_true", help="fewer epochs, frames and samples: same sections, ~30 s")
 
     def figure_command(name, help_text, run=True):
         c = sub.add_parser(name, help=help_text)
