@@ -9,32 +9,23 @@ present only re-renders; an interrupted run resumes.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
-import multiprocessing
-import os
-import signal
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..data import datasets
-from ..errors import RunError
 from ..figures import draw, gallery, output
 from ..figures.output import Picture, Table
 from ..measure import classifier, curves, evaluate, ppl, quality, record, scores, suite
 from ..models.autoencoder import AutoEncoder, ModelConfig
 from ..run import checkpoint
 from ..run.config import DataConfig, TrainConfig
-from ..training.fit import fit
 from ..version import __version__
 from ..walk import core
-from . import html
+from . import html, pool
 from .contract import (CurveRow, EvalRow, Media, MidpointRow, Network, PathRow, PriorRow, ReportData,
                        SampleRow, Stat)
 
@@ -85,61 +76,6 @@ class Stopwatch:
         total = sum(self.seconds.values())
         return [f"{'stage':{width}s}  seconds", *(f"{n:{width}s}  {v:7.1f}" for n, v in self.seconds.items()),
                 f"{'total':{width}s}  {total:7.1f}"]
-
-
-def _train_or_reuse(run: Path, kind: str, z: int, epochs: int, parent: int) -> None:
-    """Train, resume or reuse one model (in a worker process of `_train_all`; `parent` is the demo's pid)."""
-    def log(line: str) -> None:
-        if os.getppid() != parent:          # the demo was killed: stop after the checkpoint just written
-            raise SystemExit(1)
-        print(f"{run.name}: {line}", flush=True)
-
-    model_cfg = ModelConfig(kind=kind, latent_dim=z, hidden=(200, 200))
-    train_cfg = TrainConfig(epochs=epochs, seed=0, device="cpu")        # the default recipe
-    if (run / checkpoint.CONFIG).exists():
-        cfg = checkpoint.load_config(run)
-        if cfg.model != dataclasses.replace(model_cfg, image_shape=cfg.model.image_shape) or cfg.train != train_cfg:
-            raise RunError(f"{run} holds a run with other settings; remove it or choose another --out")
-        done = checkpoint.last_epoch(run)
-        if done < epochs:
-            log(f"resuming at epoch {done + 1} of {epochs}")
-            fit(run, resume=True, log=log, progress=False)
-        else:
-            log(f"reusing the trained model ({epochs} epochs)")
-    else:
-        log(f"training {'an AE' if kind == 'ae' else 'a VAE'} with z = {z} for {epochs} epochs")
-        fit(run, model_cfg, DataConfig("mnist"), train_cfg, log=log, progress=False)
-
-
-def _worker(threads: int, parent: int) -> None:
-    torch.set_num_threads(threads)
-    if sys.platform == "linux":                 # die with the demo, even when it is killed (PR_SET_PDEATHSIG)
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-def _train_all(runs: dict[str, Path], epochs: int, log) -> None:
-    """Train (or resume, or reuse) every model, as many at once as there are cores, each on its share of them.
-
-    Small MLPs use a second core poorly: an epoch of the z = 10 VAE takes 0.68 s on two threads against 0.87 s
-    on one, so two models trained side by side, one core each, finish 1.5x sooner than one after the other
-    (benchmarks/RESULTS.md). The slowest model (z = 500) starts first. Each worker prints its own lines.
-    """
-    cores = os.cpu_count() or 1
-    workers = min(len(runs), cores)
-    log(f"training {len(runs)} models, {workers} at a time on {cores} core{'s' if cores > 1 else ''}")
-    order = sorted(runs, key=lambda name: -MODELS[name][1])
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker,
-                             initargs=(max(1, cores // workers), os.getpid())) as pool:
-        jobs = [pool.submit(_train_or_reuse, runs[name], *MODELS[name], epochs, os.getpid()) for name in order]
-        try:
-            for job in jobs:
-                job.result()
-        except BaseException:
-            pool.shutdown(cancel_futures=True)
-            raise
 
 
 def _media(outputs: list[Picture | Table], name: str, caption: str, suffix: str = ".png") -> Media:
@@ -208,6 +144,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                "F3. Moving through the plane: the spiral x(t) = (0.2t − 2) sin t, y(t) = "
                                "(0.2t − 2) cos t over the prior's density, both coordinates against t, and the "
                                "decoded digit at every step.", ".mp4")
+    stage("geometry figures")
     geometry = drawn(gallery.geometry_figures(), "geometry")
     for key, name, caption in (
             ("F4", "ball_volume", "F4. The volume of the unit n-ball rises to its maximum at n = 5 (8π²/15 ≈ 5.26) "
@@ -233,25 +170,27 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                              "interpolate", "The same three methods between two encoded test "
                                                             "digits (10-D VAE).")
 
-    stage("measuring interpolations and path lengths")
+    stage("interpolation midpoints")
     midpoints, path_rows = [], []
-    for name in ("vae2", "vae10", "vae500"):
-        if name not in models:
-            continue
+    walked = [name for name in ("vae2", "vae10", "vae500") if name in models]
+    for name in walked:
         model = models[name]
         walks = core.interpolations(model, gallery.interpolation_curves(model, list(core.CLOSED_FORM), STEPS, "prior",
                                                                         0, plan.pairs), STEPS, judged)
         midpoints += _midpoints(model.latent_dim, walks)
-        counts = {m: plan.geodesic_paths if m == "geodesic" else plan.ppl_paths for m in core.METHODS}
-        lengths = {m: (ppl.path_length(model, judge, m, n), n) for m, n in counts.items()}
-        record.store(runs[name], lengths=lengths)
-        path_rows += [PathRow(model.latent_dim, m, v, n) for m, (v, n) in lengths.items()]
         if name == "vae500":
             drawn_walks = drawn(gallery.interpolate(model, walks, "prior"), name)
             figures["F10"] = _media(drawn_walks, "interpolate", "F10. Two prior samples of the 500-D VAE, scaled to "
                                     "√500, interpolated by lerp, slerp and nlerp (the middle column is t = ½).")
             figures["F11"] = _media(drawn_walks, "interpolate_norms", f"F11. |z| along each path (mean and range "
                                     f"over {plan.pairs} pairs): slerp and nlerp stay at √d, lerp dips to √(d/2).")
+    stage("path lengths")
+    for name in walked:
+        model = models[name]
+        counts = {m: plan.geodesic_paths if m == "geodesic" else plan.ppl_paths for m in core.METHODS}
+        lengths = {m: (ppl.path_length(model, judge, m, n), n) for m, n in counts.items()}
+        record.store(runs[name], lengths=lengths)
+        path_rows += [PathRow(model.latent_dim, m, v, n) for m, (v, n) in lengths.items()]
     stage("walking geodesics")
     curve_rows = []
     for name in ("vae2", "vae10"):
@@ -273,7 +212,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                                f"{len(shown['geodesic'])} pairs of encoded test digits over the 2-D VAE's plane, "
                                                "shaded by the decoder's magnification (log scale, dark: a small step "
                                                "changes the digit a lot); the dots are test digits.")
-    stage("measuring prior samples")
+    stage("prior samples (F12)")
     prior, samples = [], []
     if "ae2" in models and "vae2" in models:
         ae2, vae2 = models["ae2"], models["vae2"]
@@ -286,6 +225,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
                                 "the classifier is sure of.")
         prior = [PriorRow(f"{kind.upper()} z=2", float(w.scores["confidence"].mean()),
                           scores.confident_share(w.scores["confidence"])) for kind, w in walks.items()]
+        stage("sample measures")
         samples = _sample_rows({"AE z=2": (runs["ae2"], ae2), "VAE z=2": (runs["vae2"], vae2)}, judge, images,
                                plan.measure_n, log)
     stage("evaluating (IWAE)")
@@ -309,7 +249,9 @@ def run_demo(out: str | Path = "runs/demo", quick: bool = False, log: Callable[[
     runs = {name: out / name for name in MODELS}
     judge, watch = classifier.load(), Stopwatch()
     watch.stage("training")
-    _train_all(runs, plan.epochs, log)
+    recipe = TrainConfig(epochs=plan.epochs, seed=0, device="cpu")          # the default recipe
+    pool.train_all({runs[name]: (ModelConfig(kind=kind, latent_dim=z, hidden=(200, 200)), recipe,
+                                 DataConfig("mnist")) for name, (kind, z) in MODELS.items()}, log)
     data = build(runs, plan, judge, quick, out / "figures", log,
                  stage=lambda name: (watch.stage(name), log(name)))
     watch.stage("writing the report")

@@ -1,0 +1,91 @@
+"""Train several runs at once, each in a worker process on its share of the cores (the demo's four models).
+
+Small MLPs use a second core poorly: an epoch of the 784-200-200-10 VAE takes 0.80 s on two threads and
+0.97 s on one, so two models trained side by side, one core each, finish about 1.6x sooner than one after
+the other (benchmarks/RESULTS.md). The longest run starts first; when fewer runs are left than workers, the
+ones still going take the freed cores at their next epoch. Each worker prints its own lines, prefixed with
+its run's name, and dies with the process that started it, even when that one is killed (`kill -9`): a
+later run then resumes from the last finished epoch.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import torch
+
+from ..errors import RunError
+from ..models.autoencoder import ModelConfig
+from ..run import checkpoint
+from ..run.config import DataConfig, TrainConfig
+from ..training.fit import fit
+
+_shared = {}        # in each worker: the parent's pid, the count of unfinished runs, cores and workers
+
+
+def _start(parent: int, left, cores: int, workers: int) -> None:
+    if sys.platform == "linux":                 # die with the parent, even when it is killed (PR_SET_PDEATHSIG)
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+    _shared.update(parent=parent, left=left, cores=cores, workers=workers)
+    torch.set_num_threads(max(1, cores // workers))
+
+
+def _train_or_reuse(run: Path, model: ModelConfig, train: TrainConfig, data: DataConfig) -> None:
+    """Train, resume or reuse one run (in a worker); a folder with other settings is an error."""
+    def log(line: str) -> None:
+        if os.getppid() != _shared["parent"]:          # the parent was killed: stop after the checkpoint just written
+            raise SystemExit(1)
+        with _shared["left"].get_lock():
+            busy = min(_shared["workers"], _shared["left"].value)
+        torch.set_num_threads(max(1, _shared["cores"] // max(1, busy)))
+        print(f"{run.name}: {line}", flush=True)
+
+    try:
+        if (run / checkpoint.CONFIG).exists():
+            cfg = checkpoint.load_config(run)
+            if cfg.model != dataclasses.replace(model, image_shape=cfg.model.image_shape) or cfg.train != train:
+                raise RunError(f"{run} holds a run with other settings; remove it or choose another --out")
+            done = checkpoint.last_epoch(run)
+            if done < train.epochs:
+                log(f"resuming at epoch {done + 1} of {train.epochs}")
+                fit(run, resume=True, log=log, progress=False)
+            else:
+                log(f"reusing the trained model ({train.epochs} epochs)")
+        else:
+            log(f"training {'an AE' if model.kind == 'ae' else 'a VAE'} with z = {model.latent_dim} for "
+                f"{train.epochs} epochs")
+            fit(run, model, data, train, log=log, progress=False)
+    finally:
+        with _shared["left"].get_lock():
+            _shared["left"].value -= 1
+
+
+def train_all(runs: dict[Path, tuple[ModelConfig, TrainConfig, DataConfig]], log: Callable[[str], None] = print,
+              cost: Callable[[ModelConfig], float] = lambda m: m.latent_dim) -> None:
+    """Train (or resume, or reuse) each run folder with its settings, as many at once as there are cores;
+    `cost` orders them, the largest first. The first error stops the runs not yet started and is raised."""
+    cores = os.cpu_count() or 1
+    workers = min(len(runs), cores)
+    log(f"training {len(runs)} models, {workers} at a time on {cores} core{'s' if cores > 1 else ''}")
+    context = multiprocessing.get_context("spawn")
+    left = context.Value("i", len(runs))
+    order = sorted(runs, key=lambda run: -cost(runs[run][0]))
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
+                             initargs=(os.getpid(), left, cores, workers)) as pool:
+        jobs = [pool.submit(_train_or_reuse, run, *runs[run]) for run in order]
+        try:
+            for job in jobs:
+                job.result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
