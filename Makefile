@@ -31,6 +31,7 @@ test: $(STAMP) browser
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_speed.py
+	$(BIN)/python benchmarks/time_to_quality.py
 	$(BIN)/python benchmarks/render_speed.py
 	$(BIN)/python benchmarks/serve_latency.py
 	$(BIN)/python benchmarks/memory.py

@@ -3,12 +3,12 @@
 
 The reference is train_speed.py's loop, unchanged: a per-sample Dataset and DataLoader, batch 128, Adam 1e-3,
 float32 autograd. Ours is `latentwalk train`'s default recipe (TrainConfig's defaults, the precision "auto"
-picks on this machine), and the same recipe in float32 to show what bf16 adds. Both count only the seconds of
-their training steps; the test -ELBO after each epoch (evaluate.neg_elbo, float32, the 10,000 test images,
-fixed noise) is computed between epochs and not timed.
+picks on this machine), and the same recipe in float32 to show what bf16 adds (or through torch.compile:
+--ways). Both count only the seconds of their training steps; the test -ELBO after each epoch
+(evaluate.neg_elbo, float32, the 10,000 test images, fixed noise) is computed between epochs and not timed.
 
     python benchmarks/time_to_quality.py                 # the post's three models and pytorch/examples' one
-    python benchmarks/time_to_quality.py --models 784-400-20 --no-float32
+    python benchmarks/time_to_quality.py --models 784-400-20 --ways auto,auto+compile
 """
 
 from __future__ import annotations
@@ -44,11 +44,13 @@ def reference(train_x, test_x, hidden, z) -> tuple[float, float]:
     return seconds, evaluate.neg_elbo(model, test_x)["neg_elbo"]
 
 
-def ours(hidden, z, goal: float, mode: str) -> dict:
-    """Train the default recipe; the seconds until the test -ELBO first reached `goal`, and the end."""
+def ours(hidden, z, goal: float, way: str) -> dict:
+    """Train the default recipe the `way` given (a precision, "+compile" for torch.compile); the seconds until
+    the test -ELBO first reached `goal` (compiling included), and the end."""
+    precision, _, compiled = way.partition("+")
     with tempfile.TemporaryDirectory() as tmp:
         fit(Path(tmp) / "run", ModelConfig(latent_dim=z, hidden=hidden), DataConfig("mnist"),
-            TrainConfig(device="cpu"), log=lambda s: None, precision=mode)
+            TrainConfig(device="cpu"), log=lambda s: None, precision=precision, compile=compiled == "compile")
         rows = checkpoint.read_metrics(Path(tmp) / "run")
     elapsed, reached = 0.0, None
     for row in rows:
@@ -62,7 +64,9 @@ def ours(hidden, z, goal: float, mode: str) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models", default=",".join(MODELS), help="comma-separated, from " + ", ".join(MODELS))
-    p.add_argument("--no-float32", action="store_true", help="skip our recipe in float32")
+    p.add_argument("--ways", default="auto,float32",
+                   help="how to run our recipe, comma-separated: auto, float32 or bf16, each +compile or not "
+                        "(default auto,float32)")
     args = p.parse_args()
     torch.set_flush_denormal(True)
     train_x, _ = datasets.load("mnist")
@@ -72,14 +76,14 @@ def main() -> None:
           f"{precision.native_bf16(torch.device('cpu'))}")
     print(f"our recipe: {recipe.epochs} epochs, batch {recipe.batch_size}, Adam {recipe.lr:g}, lr schedule "
           f"{recipe.lr_schedule}; reference: {REFERENCE_EPOCHS} epochs, batch 128, Adam 1e-3, float32")
-    print(f"{'model':<17}{'ref s':>7}{'ref -ELBO':>10}  {'ours':<8}{'reached at':>18}{'speed-up':>10}"
+    print(f"{'model':<17}{'ref s':>7}{'ref -ELBO':>10}  {'ours':<13}{'reached at':>18}{'speed-up':>10}"
           f"{'full recipe':>20}  verdict")
-    modes = ["auto"] + ([] if args.no_float32 else ["float32"])
+    ways = args.ways.split(",")
     for name in args.models.split(","):
         hidden, z = MODELS[name]
         ref_s, ref_loss = reference(train_x, test_x, hidden, z)
-        for mode in modes:
-            r = ours(hidden, z, ref_loss + WITHIN, mode)
+        for way in ways:
+            r = ours(hidden, z, ref_loss + WITHIN, way)
             if r["reached"] is None:
                 reach, ratio, verdict = "never", 0.0, "MISS"
             else:
@@ -87,7 +91,8 @@ def main() -> None:
                 ratio = ref_s / s
                 reach = f"{loss:.2f} @ {s:.1f} s (ep {epoch})"
                 verdict = "STRETCH" if ratio >= STRETCH else "PASS" if ratio >= TARGET else "MISS"
-            print(f"{name:<17}{ref_s:>7.1f}{ref_loss:>10.2f}  {r['precision']:<8}{reach:>18}{ratio:>9.2f}x"
+            label = r["precision"] + ("+compile" if "compile" in way else "")
+            print(f"{name:<17}{ref_s:>7.1f}{ref_loss:>10.2f}  {label:<13}{reach:>18}{ratio:>9.2f}x"
                   f"{r['final']:>10.2f} @ {r['seconds']:.1f} s  {verdict} (target >= {TARGET:g}x, "
                   f"stretch {STRETCH:g}x)", flush=True)
 

@@ -54,6 +54,9 @@ def test_report_in_chromium(report, tmp_path):
         videos = page.evaluate("Array.from(document.querySelectorAll('video')).map(v => [v.readyState, v.duration])")
         headings = page.evaluate("Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
         tables = page.evaluate("document.querySelectorAll('table').length")
+        trained_in = page.evaluate("Array.from(document.querySelector('table').rows).slice(1)"
+                                   ".map(r => [r.cells[0].textContent, r.cells[2].textContent])")
+        footer = page.locator("footer").inner_text()
         shot = tmp_path / "report.png"
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
@@ -65,6 +68,11 @@ def test_report_in_chromium(report, tmp_path):
     assert headings == ["Auto-encoders and VAEs", "The 2-D latent plane", "What about higher dimensions?",
                         "lerp against slerp", "Geodesics: the decoder's shortest paths", "Why the VAE, not the AE"]
     assert tables == 6
+    # each model's training precision, as its metrics recorded it; the numbers come from float32 decoding
+    recorded = {name: checkpoint.read_metrics(report / name)[-1]["precision"] for name, _ in trained_in}
+    assert trained_in == [[name, recorded[name]] for name in ("ae2", "vae2", "vae10", "vae500")]
+    assert "comes from decoding in float32" in footer
+    assert all(f"{name} in {p}" in footer for name, p in recorded.items())
     assert shot.stat().st_size > 100_000
 
 
@@ -118,3 +126,16 @@ def test_interrupted_demo_resumes(tmp_path):
                                 f"{name[3:]} for 2 epochs" if name != "ae2" else "training an AE with z = 2 for 2 epochs")
             assert [x.split()[1] for x in lines[1:]] == [f"{e}/2" for e in range(epochs + 1, 3)], (name, lines)
     assert (out / "report.html").stat().st_size > 1_000_000
+
+
+def test_a_run_with_other_settings_stops_the_demo_in_one_line(tmp_path, small_npz):
+    from conftest import train_small
+
+    out = tmp_path / "demo"
+    train_small(out / "ae2", small_npz, epochs=1)             # a 784-64-32-2 VAE where the demo wants its AE
+    p = demo(out)
+    assert p.returncode == 2
+    assert p.stderr.splitlines()[-1] == f"latentwalk: error: {out / 'ae2'} holds a run with other settings; " \
+                                        f"remove it or choose another --out"
+    assert "Traceback" not in p.stderr and not (out / "report.html").exists()
+    assert checkpoint.last_epoch(out / "ae2") == 1                       # left as it was

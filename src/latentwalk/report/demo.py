@@ -78,6 +78,13 @@ class Stopwatch:
                 f"{'total':{width}s}  {total:7.1f}"]
 
 
+def _precision(rows: list[dict]) -> str:
+    """The precisions a run's epochs trained in, in order of first use ("bf16", or "bf16, float32" after a resume
+    elsewhere); runs from before the precision was recorded name it by their `amp` field."""
+    used = [r.get("precision") or ("bf16" if r.get("amp") == "bf16" else "float32") for r in rows]
+    return ", ".join(dict.fromkeys(used))
+
+
 def _media(outputs: list[Picture | Table], name: str, caption: str, suffix: str = ".png") -> Media:
     return Media(output.find(outputs, name).files[suffix], output.MIME[suffix], caption)
 
@@ -234,7 +241,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
         r = evaluate.evaluate(model, images[:plan.eval_images], k=plan.iwae_k)
         evaluation.append(EvalRow(name, model.latent_dim, len(metrics[name]),
                                   sum(row["seconds"] for row in metrics[name]), r["neg_elbo"], r["nll_iwae"],
-                                  r["active_units"]))
+                                  r["active_units"], _precision(metrics[name])))
     described = [f"{'an AE' if m.config.kind == 'ae' else 'a VAE'} with z = {m.latent_dim}" for m in models.values()]
     return ReportData(__version__, Network(**classifier.INFO), quick, plan.epochs, described, plan.eval_images, plan.iwae_k, plan.pairs,
                       plan.prior_samples, figures, evaluation, midpoints, prior, plan.measure_n, samples,
