@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from latentwalk.report import pool
 from latentwalk.run import checkpoint
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
@@ -30,8 +31,7 @@ def report(tmp_path_factory):
     table = lines[lines.index(next(x for x in lines if x.startswith("stage "))) + 1:-2]
     seconds = {x.rsplit(maxsplit=1)[0]: float(x.rsplit(maxsplit=1)[1]) for x in table}
     assert list(seconds)[0] == "training"
-    workers = min(4, os.cpu_count())
-    assert f"training 4 models, {workers} at a time on {os.cpu_count()} core" in p.stdout
+    assert f"training 4 models, {min(4, pool.cores())} at a time on {pool.cores()} core" in p.stdout
     assert {"rendering the spiral", "walking geodesics", "evaluating (IWAE)", "total"} <= set(seconds)
     assert seconds.pop("total") == pytest.approx(sum(seconds.values()), abs=0.1 * len(seconds))
     return out
@@ -139,3 +139,24 @@ def test_a_run_with_other_settings_stops_the_demo_in_one_line(tmp_path, small_np
                                         f"remove it or choose another --out"
     assert "Traceback" not in p.stderr and not (out / "report.html").exists()
     assert checkpoint.last_epoch(out / "ae2") == 1                       # left as it was
+    assert sorted(x.name for x in out.iterdir()) == ["ae2"]              # said before any model trained
+
+
+def test_ctrl_c_stops_every_model_and_the_demo_resumes(tmp_path):
+    out = tmp_path / "demo"
+    proc = subprocess.Popen([sys.executable, "-m", "latentwalk", "demo", "--quick", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            start_new_session=True)
+    deadline = time.time() + 900
+    while not (out / "vae500" / "train_state.safetensors").exists() and time.time() < deadline:   # epoch 1 saved
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)                  # what Ctrl-C sends: the demo and its workers
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and err.splitlines()[-1] == "latentwalk: interrupted", err[-2000:]
+    assert "Traceback" not in err
+    saved = {p.parent.name: p.read_bytes() for p in out.glob("*/train_state.safetensors")}
+    time.sleep(3)                                       # nothing trains on behind the prompt
+    assert {p.parent.name: p.read_bytes() for p in out.glob("*/train_state.safetensors")} == saved
+    p = demo(out)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "vae500: resuming at epoch 2 of 2" in p.stdout or "vae500: reusing the trained model" in p.stdout

@@ -72,7 +72,10 @@ def test_cosine_schedule_resumes_exactly(tmp_path, small_npz):
                    TrainConfig(epochs=epochs, batch_size=64, lr_schedule="cosine", device="cpu"), log=lambda s: None)
     whole = run(tmp_path / "whole", 3)
     part = run(tmp_path / "part", 1)            # resumed to 3 epochs: the schedule follows the new total
-    fit(part, resume=True, epochs=3, log=lambda s: None)
+    lines = []
+    fit(part, resume=True, epochs=3, log=lines.append)
+    assert lines[0] == "the cosine learning-rate schedule now spans 3 epochs instead of 1: the epochs still to " \
+                       "train follow it, the trained ones keep their rates"
     lrs = [r["lr"] for r in checkpoint.read_metrics(whole)]
     assert lrs == pytest.approx([1e-3, 0.75e-3, 0.25e-3])
     assert [r["lr"] for r in checkpoint.read_metrics(part)][1:] == lrs[1:]

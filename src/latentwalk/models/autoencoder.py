@@ -181,7 +181,7 @@ class AutoEncoder(nn.Module):
         """The training loss on a float batch; `eps` is the VAE's standard-normal noise (drawn if None)."""
         mu, logvar = self.encoder_outputs(x)
         if logvar is None:
-            z, kl = mu, mu.new_zeros(())
+            z, kl = mu, torch.zeros((), device=mu.device, dtype=torch.promote_types(mu.dtype, torch.float32))
         else:
             if eps is None:
                 eps = torch.randn_like(mu)

@@ -81,7 +81,7 @@ class Stopwatch:
 def _precision(rows: list[dict]) -> str:
     """The precisions a run's epochs trained in, in order of first use ("bf16", or "bf16, float32" after a resume
     elsewhere); runs from before the precision was recorded name it by their `amp` field."""
-    used = [r.get("precision") or ("bf16" if r.get("amp") == "bf16" else "float32") for r in rows]
+    used = [r.get("precision") or {"bf16": "bf16", "fp16": "fp16"}.get(r.get("amp"), "float32") for r in rows]
     return ", ".join(dict.fromkeys(used))
 
 

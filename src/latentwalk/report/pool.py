@@ -3,9 +3,11 @@
 Small MLPs use a second core poorly: an epoch of the 784-200-200-10 VAE takes 0.80 s on two threads and
 0.97 s on one, so two models trained side by side, one core each, finish about 1.6x sooner than one after
 the other (benchmarks/RESULTS.md). The longest run starts first; when fewer runs are left than workers, the
-ones still going take the freed cores at their next epoch. Each worker prints its own lines, prefixed with
-its run's name, and dies with the process that started it, even when that one is killed (`kill -9`): a
-later run then resumes from the last finished epoch.
+ones still going take the freed cores at their next epoch (so the thread count of a run depends on timing;
+on the machine of RESULTS.md the demo's models came out identical on one thread and on two). Each worker
+prints its own lines, prefixed with its run's name, and dies with the process that started it, even when that
+one is killed (`kill -9`): a later run then resumes from the last finished epoch. The first error (or
+Ctrl-C) stops every run at its next epoch and is raised.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import torch
@@ -28,23 +31,38 @@ from ..run import checkpoint
 from ..run.config import DataConfig, TrainConfig
 from ..training.fit import fit
 
-_shared = {}        # in each worker: the parent's pid, the count of unfinished runs, cores and workers
+_shared = {}        # in each worker: the parent's pid, unfinished runs, the stop flag, cores and workers
 
 
-def _start(parent: int, left, cores: int, workers: int) -> None:
+def cores() -> int:
+    """The cores this process may run on (its affinity, where the system has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _start(parent: int, left, stop, cores: int, workers: int) -> None:
     if sys.platform == "linux":                 # die with the parent, even when it is killed (PR_SET_PDEATHSIG)
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
     if os.getppid() != parent:
         os._exit(1)
-    _shared.update(parent=parent, left=left, cores=cores, workers=workers)
+    _shared.update(parent=parent, left=left, stop=stop, cores=cores, workers=workers)
     torch.set_num_threads(max(1, cores // workers))
 
 
+def _check(run: Path, model: ModelConfig, train: TrainConfig) -> None:
+    """A run folder that already holds a run must hold this one (before any worker starts)."""
+    if (run / checkpoint.CONFIG).exists():
+        cfg = checkpoint.load_config(run)
+        if cfg.model != dataclasses.replace(model, image_shape=cfg.model.image_shape) or cfg.train != train:
+            raise RunError(f"{run} holds a run with other settings; remove it or choose another --out")
+
+
 def _train_or_reuse(run: Path, model: ModelConfig, train: TrainConfig, data: DataConfig) -> None:
-    """Train, resume or reuse one run (in a worker); a folder with other settings is an error."""
+    """Train, resume or reuse one run (in a worker)."""
     def log(line: str) -> None:
         if os.getppid() != _shared["parent"]:          # the parent was killed: stop after the checkpoint just written
-            raise SystemExit(1)
+            os._exit(1)
+        if _shared["stop"].value:
+            raise RunError("stopped: another run failed or the demo was interrupted")
         with _shared["left"].get_lock():
             busy = min(_shared["workers"], _shared["left"].value)
         torch.set_num_threads(max(1, _shared["cores"] // max(1, busy)))
@@ -52,9 +70,6 @@ def _train_or_reuse(run: Path, model: ModelConfig, train: TrainConfig, data: Dat
 
     try:
         if (run / checkpoint.CONFIG).exists():
-            cfg = checkpoint.load_config(run)
-            if cfg.model != dataclasses.replace(model, image_shape=cfg.model.image_shape) or cfg.train != train:
-                raise RunError(f"{run} holds a run with other settings; remove it or choose another --out")
             done = checkpoint.last_epoch(run)
             if done < train.epochs:
                 log(f"resuming at epoch {done + 1} of {train.epochs}")
@@ -74,18 +89,27 @@ def train_all(runs: dict[Path, tuple[ModelConfig, TrainConfig, DataConfig]], log
               cost: Callable[[ModelConfig], float] = lambda m: m.latent_dim) -> None:
     """Train (or resume, or reuse) each run folder with its settings, as many at once as there are cores;
     `cost` orders them, the largest first. The first error stops the runs not yet started and is raised."""
-    cores = os.cpu_count() or 1
-    workers = min(len(runs), cores)
-    log(f"training {len(runs)} models, {workers} at a time on {cores} core{'s' if cores > 1 else ''}")
+    for run, (model, train, _) in runs.items():
+        _check(run, model, train)
+    n = cores()
+    workers = min(len(runs), n)
+    log(f"training {len(runs)} models, {workers} at a time on {n} core{'s' if n > 1 else ''}")
     context = multiprocessing.get_context("spawn")
-    left = context.Value("i", len(runs))
+    left, stop = context.Value("i", len(runs)), context.Value("b", 0)
     order = sorted(runs, key=lambda run: -cost(runs[run][0]))
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
-                             initargs=(os.getpid(), left, cores, workers)) as pool:
-        jobs = [pool.submit(_train_or_reuse, run, *runs[run]) for run in order]
-        try:
-            for job in jobs:
-                job.result()
-        except BaseException:
-            pool.shutdown(cancel_futures=True)
-            raise
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start,
+                                 initargs=(os.getpid(), left, stop, n, workers)) as pool:
+            jobs = [pool.submit(_train_or_reuse, run, *runs[run]) for run in order]
+            try:
+                wait(jobs, return_when=FIRST_EXCEPTION)
+                failed = next((job.exception() for job in jobs if job.done() and job.exception()), None)
+                if failed is not None:
+                    raise failed
+            except BaseException:
+                stop.value = 1                  # the runs still going stop at their next epoch
+                pool.shutdown(cancel_futures=True)
+                raise
+    except BrokenProcessPool as e:
+        raise RunError(f"a training worker died ({e}); run the demo again to resume from the last epochs "
+                       f"saved") from None

@@ -46,7 +46,7 @@ class TrainConfig:
         require(isinstance(self.lr, (int, float)) and not isinstance(self.lr, bool) and math.isfinite(self.lr)
                and self.lr > 0, f"learning rate must be a finite number > 0, got {self.lr!r}")
         require(self.lr_schedule in ("constant", "anneal", "cosine"),
-                f"lr schedule must be constant or cosine, got {self.lr_schedule!r}")
+                f"lr schedule must be anneal, constant or cosine, got {self.lr_schedule!r}")
         require(is_int(self.kl_warmup) and 0 <= self.kl_warmup <= 100_000,
                 f"KL warm-up must be an integer number of epochs in 0..100000, got {self.kl_warmup!r}")
         require(is_int(self.seed) and 0 <= self.seed < 2 ** 63, f"seed must be an integer >= 0, got {self.seed!r}")

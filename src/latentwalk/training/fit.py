@@ -99,7 +99,10 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
         cfg = checkpoint.load_config(out)
         if (out / checkpoint.WEIGHTS).exists():
             checkpoint.load(out)           # a damaged weights file stops the run here, before it is replaced
-        if epochs is not None:
+        if epochs is not None and epochs != cfg.train.epochs:
+            if cfg.train.lr_schedule != "constant":
+                log(f"the {cfg.train.lr_schedule} learning-rate schedule now spans {epochs} epochs instead of "
+                    f"{cfg.train.epochs}: the epochs still to train follow it, the trained ones keep their rates")
             cfg = replace(cfg, train=replace(cfg.train, epochs=epochs))
     else:
         if out.exists() and (not out.is_dir() or any(out.iterdir())):

@@ -20,8 +20,8 @@ DTYPES = {"float32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 def native_bf16(device: torch.device) -> bool:
     """Whether `device` computes bfloat16 matrix products in hardware."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
+    if device.type == "cuda":                  # Ampere and later; older GPUs only emulate it
+        return torch.cuda.get_device_capability(device)[0] >= 8
     if device.type == "cpu":
         return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
     return False
