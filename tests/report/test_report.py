@@ -146,7 +146,8 @@ def test_ctrl_c_stops_every_model_and_the_demo_resumes(tmp_path):
     out = tmp_path / "demo"
     proc = subprocess.Popen([sys.executable, "-m", "latentwalk", "demo", "--quick", "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                            start_new_session=True)
+                            start_new_session=True,       # as at a terminal: a job run in the background (CI)
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))   # inherits it ignored
     deadline = time.time() + 900
     while not (out / "vae500" / "train_state.safetensors").exists() and time.time() < deadline:   # epoch 1 saved
         time.sleep(0.05)
