@@ -104,6 +104,10 @@ def floor_epoch(n: int, hidden, z: int, batch: int, reps: int = 200) -> tuple[fl
     return per_step * steps, flops / per_step / 1e9
 
 
+def label(hidden, z: int) -> str:
+    return "784-" + "-".join(map(str, hidden)) + f"-{z}"
+
+
 def step_kinds(net, opt):
     """name -> step(x, eps): the ways one step can be computed."""
     def autograd(module, dtype):
@@ -140,7 +144,7 @@ def step_table(images: torch.Tensor, repeats: int, batch: int = 128, steps: int 
                 for i in range(1, steps):
                     step(x_all[i], eps[i])
                 times.setdefault(name, []).append((time.perf_counter() - t0) / ((steps - 1) * batch) * 60_000)
-        name = "784-" + "-".join(map(str, hidden)) + f"-{z}"
+        name = label(hidden, z)
         cells = "  ".join(f"{k} {statistics.median(v):.2f}" + (f" (+{first[k]:.1f} s)" if "compile" in k else "")
                           for k, v in times.items())
         print(f"{name}: {cells}", flush=True)
@@ -171,7 +175,7 @@ def epoch_table(images: torch.Tensor, repeats: int) -> None:
             rows.append((r, o, f, rate, r / o, o / f))
         r, o, f, rate, speedup, over_floor = (statistics.median(col) for col in zip(*rows))
         ok = speedup >= TARGETS[batch] and (batch != 128 or over_floor <= FLOOR_FACTOR)
-        name = "784-" + "-".join(map(str, hidden)) + f"-{z}"
+        name = label(hidden, z)
         print(f"{name:<18}{batch:>6}{r:>13.2f}{o:>9.2f}{f:>9.2f}{rate:>9.0f}{n / o:>11,.0f}{speedup:>9.2f}x"
               f"{over_floor:>8.2f}x  {'PASS' if ok else 'MISS'} (target >= {TARGETS[batch]}x"
               f"{', <= 2x floor' if batch == 128 else ''})", flush=True)

@@ -55,6 +55,12 @@ def trimmed_mean(values: np.ndarray) -> float:
     return float(values[(values >= lo) & (values <= hi)].mean())
 
 
+def path_counts(paths: int = N, geodesics: int = GEODESIC_N) -> dict[str, int]:
+    """How many prior paths each method's path length averages: `paths` for the closed forms, `geodesics` for the
+    geodesic (each one an optimisation)."""
+    return {m: geodesics if m == "geodesic" else paths for m in core.METHODS}
+
+
 def path_length(model: AutoEncoder, net: classifier.DigitNet, method: str, n: int = N,
                 epsilon: float = EPSILON, seed: int = 0) -> float:
     """The perceptual path length of `method` between prior samples (mean over `n` paths, tails trimmed)."""

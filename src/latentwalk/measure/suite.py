@@ -86,7 +86,7 @@ def measure(run: str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n:
     require(is_int(paths) and paths >= 100, f"--paths must be an integer >= 100, got {paths!r}")
     require(is_int(geodesic_paths) and geodesic_paths >= 10,
             f"--geodesic-paths must be an integer >= 10, got {geodesic_paths!r}")
-    counts = {m: geodesic_paths if m == "geodesic" else paths for m in core.METHODS}
+    counts = ppl.path_counts(paths, geodesic_paths)
     model, data = checkpoint.load(run), checkpoint.load_config(run).data
     net = classifier.load()
     test_x, test_y = checkpoint.test_data(run)

@@ -181,7 +181,7 @@ class AutoEncoder(nn.Module):
         """The training loss on a float batch; `eps` is the VAE's standard-normal noise (drawn if None)."""
         mu, logvar = self.encoder_outputs(x)
         if logvar is None:
-            z, kl = mu, torch.zeros((), device=mu.device, dtype=torch.promote_types(mu.dtype, torch.float32))
+            z, kl = mu, _widened(mu).new_zeros(())
         else:
             if eps is None:
                 eps = torch.randn_like(mu)

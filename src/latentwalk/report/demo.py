@@ -192,9 +192,9 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
             figures["F11"] = _media(drawn_walks, "interpolate_norms", f"F11. |z| along each path (mean and range "
                                     f"over {plan.pairs} pairs): slerp and nlerp stay at √d, lerp dips to √(d/2).")
     stage("path lengths")
+    counts = ppl.path_counts(plan.ppl_paths, plan.geodesic_paths)
     for name in walked:
         model = models[name]
-        counts = {m: plan.geodesic_paths if m == "geodesic" else plan.ppl_paths for m in core.METHODS}
         lengths = {m: (ppl.path_length(model, judge, m, n), n) for m, n in counts.items()}
         record.store(runs[name], lengths=lengths)
         path_rows += [PathRow(model.latent_dim, m, v, n) for m, (v, n) in lengths.items()]

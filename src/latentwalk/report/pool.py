@@ -39,13 +39,13 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _start(parent: int, left, stop, cores: int, workers: int) -> None:
+def _start(parent: int, left, stop, n: int, workers: int) -> None:
     if sys.platform == "linux":                 # die with the parent, even when it is killed (PR_SET_PDEATHSIG)
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
     if os.getppid() != parent:
         os._exit(1)
-    _shared.update(parent=parent, left=left, stop=stop, cores=cores, workers=workers)
-    torch.set_num_threads(max(1, cores // workers))
+    _shared.update(parent=parent, left=left, stop=stop, cores=n, workers=workers)
+    torch.set_num_threads(max(1, n // workers))
 
 
 def _check(run: Path, model: ModelConfig, train: TrainConfig) -> None:
