@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +40,28 @@ def one_line_error(capsys, *argv) -> str:
     assert code == 2, err
     assert err.startswith("latentwalk: error: ") and err.count("\n") == 1, err
     return err
+
+
+def start_serve(*args, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """`latentwalk serve ARGS` in a process of its own, from `cwd`: the process and the URL it prints."""
+    proc = subprocess.Popen([sys.executable, "-m", "latentwalk", "serve", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=cwd)
+    timer = threading.Timer(120, proc.kill)          # a server that never prints its URL fails the test
+    timer.start()
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("latentwalk explorer: "):
+            timer.cancel()
+            return proc, line.split()[2]
+    timer.cancel()
+    raise AssertionError(f"no URL printed: {''.join(lines)[-2000:]}")
+
+
+def stop(proc, sig) -> str:
+    proc.send_signal(sig)
+    out, _ = proc.communicate(timeout=20)
+    return out
 
 
 @pytest.fixture(scope="session")

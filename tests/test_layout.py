@@ -93,8 +93,8 @@ def test_an_installed_copy_works_alone(installed, tmp_path):
 
 
 def test_readme_architecture_matches_the_folders():
-    """Every box of the README's diagram is a folder (or file) of the package, every folder has a box, and every
-    file the table names exists."""
+    """Every box of the README's diagram is a folder (or file) of the package, every folder has a box, and the
+    table names every module of each folder, and only modules that exist."""
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Architecture", 1)[1].split("\n## ", 1)[0]
     diagram = section.split("```", 2)[1]
@@ -102,6 +102,11 @@ def test_readme_architecture_matches_the_folders():
     package = ROOT / "src" / "latentwalk"
     folders = {p.name + "/" for p in package.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
     assert boxes - {"cli.py"} == folders and (package / "cli.py").is_file()
-    for folder, cell in re.findall(r"^\| `([a-z_]+)/` \| (.*) \|$", section, re.M):
-        for name in re.findall(r"`([a-z_]+\.py|static/)`", cell):
+    rows = re.findall(r"^\| `([a-z_]+)/` \| (.*) \|$", section, re.M)
+    assert {f + "/" for f, _ in rows} == folders
+    for folder, cell in rows:
+        named = set(re.findall(r"`([a-z_]+\.py|static/)`", cell))
+        for name in named:
             assert (package / folder / name).exists(), f"{folder}/{name}"
+        modules = {p.name for p in (package / folder).glob("*.py")} - {"__init__.py"}
+        assert modules <= named, f"the README's row of {folder}/ does not name {sorted(modules - named)}"

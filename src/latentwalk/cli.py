@@ -110,15 +110,29 @@ def build_parser() -> argparse.ArgumentParser:
     colour.add_argument("--rgb", dest="greyscale", action="store_false", help="convert to RGB")
     v.add_argument("--size", type=_size, help="resize images, e.g. 64 or 64x64")
 
-    e = sub.add_parser("evaluate", help="test -ELBO, importance-weighted NLL, KL per dimension, active units")
-    e.add_argument("run", type=Path)
+    def model_source(c, many: bool = False, what: str = "a run folder made by `latentwalk train`"):
+        """The model(s) a command walks: folders (latentwalk runs, pythae models) or --model-entry."""
+        c.add_argument("runs" if many else "run", type=Path, nargs="*" if many else "?",
+                       help=f"{what}, or a pythae model folder (model_config.json + model.pt)")
+        c.add_argument("--model-entry", action="append" if many else "store", metavar="MODULE:FUNCTION",
+                       help="your own model: a function returning an object with latent_dim and decode(z)"
+                            + (" (repeat for more)" if many else "") + "; see 'Your own model' in the README")
+        c.add_argument("--data", help="the labelled images an outside model encodes (mnist, fashion-mnist, an "
+                                      ".npz file or an image folder); a run folder reads its own")
+        c.add_argument("--trust-pickle", action="store_true",
+                       help="open pythae folders holding pickled networks (encoder.pkl, decoder.pkl): unpickling "
+                            "runs their code, so only for folders you trust as you would a script you run")
+        return c
+
+    e = model_source(sub.add_parser("evaluate", help="test -ELBO, importance-weighted NLL, KL per dimension, "
+                                                     "active units"))
     e.add_argument("--k", type=int, default=5000, help="importance samples per image (default 5000)")
     e.add_argument("--limit", type=int, help="evaluate on the first N test images only")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--device", default="auto")
 
-    m = sub.add_parser("measure", help="Fréchet distance, precision/recall, density/coverage, classes, path length")
-    m.add_argument("run", type=Path)
+    m = model_source(sub.add_parser("measure", help="Fréchet distance, precision/recall, density/coverage, classes, "
+                                                    "path length"))
     m.add_argument("--sampler", default="prior,gmm,posterior",
                    help="comma-separated: prior, gmm (a mixture fitted to the training codes), posterior "
                         "(default all three)")
@@ -138,8 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     def figure_command(name, help_text, run=True):
         c = sub.add_parser(name, help=help_text)
         if run:
-            c.add_argument("run", type=Path, help="a run folder made by `latentwalk train`")
-        c.add_argument("--out", type=Path, help="output folder (default RUN/figures)")
+            model_source(c)
+        c.add_argument("--out", type=Path, help="output folder (default RUN/figures; figures/ for an outside model)")
         return c
 
     def with_classifier(c):
@@ -190,13 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--method", default="lerp", help="lerp (default) or slerp along both axes")
     c = figure_command("geometry", "F4-F7, F9: high-dimensional geometry, no model needed", run=False)
     c.add_argument("--dims", type=_ints, default=(1, 2, 10, 100, 500), help="dimensions of the norm histograms")
-    c = figure_command("compare", "F12: an AE against a VAE: latent coverage and prior samples", run=False)
-    c.add_argument("ae_run", type=Path)
-    c.add_argument("vae_run", type=Path)
+    c = model_source(figure_command("compare", "F12: two models side by side (the post: an AE, then a VAE): latent "
+                                               "coverage and prior samples", run=False), many=True,
+                     what="two models: run folders (an AE, then a VAE)")
     c.add_argument("--n", type=int, default=1000, help="prior samples to judge (default 1000)")
 
     c = with_classifier(sub.add_parser("serve", help="the live explorer: a local web page over trained runs"))
-    c.add_argument("runs", type=Path, nargs="+", help="run folders (an AE and a VAE are shown side by side)")
+    model_source(c, many=True, what="run folders (an AE and a VAE are shown side by side)")
     c.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     c.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     return p
@@ -246,11 +260,24 @@ def _convert(args) -> None:
           f"({size / 1e6:,.1f} MB)")
 
 
+def _sources(args) -> list:
+    """The models a command names: its folders, then its --model-entry functions, opened and checked."""
+    from .run.source import open_sources
+
+    folders = getattr(args, "runs", None) or ([args.run] if getattr(args, "run", None) else [])
+    entries = args.model_entry if isinstance(args.model_entry, list) else [args.model_entry] if args.model_entry \
+        else []
+    if not hasattr(args, "runs") and folders and entries:
+        raise ConfigError(f"give a folder or --model-entry, not both: `{args.command}` walks one model")
+    return open_sources(folders, entries, args.data, args.trust_pickle)
+
+
 def _evaluate(args) -> None:
     from .measure.evaluate import evaluate
     from .run import checkpoint
     from .training.fit import choose_device
 
+    _sources(args)[0].needs("evaluate", "run")
     cfg = checkpoint.load_config(args.run)
     model = checkpoint.load(args.run, choose_device(args.device))
     images, _ = checkpoint.test_data(args.run, args.limit)
@@ -268,13 +295,14 @@ def _evaluate(args) -> None:
 def _figures(args) -> None:
     from .figures import commands
 
-    commands.run(args)
+    commands.run(args, [] if args.command == "geometry" else _sources(args))
 
 
 def _measure(args) -> None:
     from .measure.suite import measure
 
-    rows = measure(args.run, [s.strip() for s in args.sampler.split(",")], args.n, args.seed, args.paths,
+    source = _sources(args)[0]
+    rows = measure(source, [s.strip() for s in args.sampler.split(",")], args.n, args.seed, args.paths,
                    args.geodesic_paths,
                    log=lambda s: print(s, file=sys.stderr))
     if args.json:
@@ -282,7 +310,8 @@ def _measure(args) -> None:
             print(json.dumps(row))
         return
     first, net = rows[-1], rows[-1]["network"]
-    print(f"{args.run}: {first['model'].upper()} with z = {first['latent_dim']}; {args.n:,} images per row against "
+    label = "model" if first["label"] == source.name else first["label"]
+    print(f"{source.name}: {label} with z = {first['latent_dim']}; {args.n:,} images per row against "
           f"{first['reference']}; features: {net['network']} ({net['features']}-d, {100 * net['test_accuracy']:.2f}%"
           f" test accuracy, SHA-256 {net['sha256'][:12]}…)")
     print(f"  {'':10s} {'Fréchet':>9s} {'precision':>9s} {'recall':>7s} {'density':>7s} {'coverage':>8s}  "
@@ -311,7 +340,7 @@ def _serve(args) -> None:
         raise ConfigError("the explorer needs FastAPI and uvicorn: pip install 'latentwalk[serve]'") from None
 
     judge = None if args.no_classifier else classifier.load()
-    serve(args.runs, args.host, args.port, judge, log=lambda s: print(s, flush=True))
+    serve(_sources(args), args.host, args.port, judge, log=lambda s: print(s, flush=True))
 
 
 COMMANDS = {"train": _train, "convert": _convert, "evaluate": _evaluate, "measure": _measure, "demo": _demo,

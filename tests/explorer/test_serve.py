@@ -17,7 +17,7 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, train_small
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, start_serve, stop, train_small
 from latentwalk.data import datasets
 from latentwalk.measure import attributes, classifier, ppl, record
 from latentwalk.run import checkpoint
@@ -305,29 +305,8 @@ def test_fuzzed_bodies_never_give_5xx(client, route, body):
 
 # ---------------------------------------------------------------- the command
 
-def start_cli(*args) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "latentwalk", "serve", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-    timer = threading.Timer(120, proc.kill)          # a server that never prints its URL fails the test
-    timer.start()
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if line.startswith("latentwalk explorer: "):
-            timer.cancel()
-            return proc, line.split()[2]
-    timer.cancel()
-    raise AssertionError(f"no URL printed: {''.join(lines)[-2000:]}")
-
-
-def stop(proc, sig) -> str:
-    proc.send_signal(sig)
-    out, _ = proc.communicate(timeout=20)
-    return out
-
-
 def test_command_starts_on_a_free_port_and_stops_on_ctrl_c(runs):
-    proc, address = start_cli(str(runs["vae2"]), "--port", "0", "--no-classifier")
+    proc, address = start_serve(str(runs["vae2"]), "--port", "0", "--no-classifier")
     try:
         assert address.startswith("http://127.0.0.1:") and address.endswith("/")
         page = httpx.get(address, timeout=10)
@@ -343,7 +322,7 @@ def test_command_starts_on_a_free_port_and_stops_on_ctrl_c(runs):
 
 
 def test_sigterm_and_a_half_sent_request_still_stop_it(runs):
-    proc, address = start_cli(str(runs["vae2"]), "--port", "0", "--no-classifier")
+    proc, address = start_serve(str(runs["vae2"]), "--port", "0", "--no-classifier")
     port = int(address.rstrip("/").rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port)) as stuck:       # a client that stalls mid-body
         stuck.sendall(b"POST /api/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"

@@ -117,7 +117,9 @@ def test_compare_and_geometry(capsys, runs, tmp_path, judge):
     (["interpolate", "{vae2}", "--method", "lerp,cubic", "--no-classifier"], "unknown method cubic"),
     (["interpolate", "{vae2}", "--steps", "0", "--no-classifier"], "--steps must be an integer in 2..64"),
     (["sphere-walk", "{vae1}", "--no-classifier"], "sphere walk needs d >= 2"),
-    (["compare", "{vae2}", "{ae2}"], "compare takes an AE run, then a VAE run"),
+    (["compare", "{vae2}", "{vae6}"], "compare draws 2-D latent planes: got z = 2 and z = 6"),
+    (["compare", "{vae2}"], "compare takes two models"),
+    (["compare", "{vae2}", "{vae2}"], "the same folder is given twice"),
     (["traverse", "{vae2}", "--span", "-1"], "--span must be > 0"),
 ])
 def test_figure_errors(capsys, runs, tmp_path, argv, message):

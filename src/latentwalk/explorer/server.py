@@ -216,11 +216,12 @@ def _stop_on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
-def serve(runs, host: str = "127.0.0.1", port: int = 8765, judge=None, log=print) -> None:
-    """Load the runs, listen, print the URL and serve until Ctrl-C or SIGTERM (both stop it cleanly)."""
+def serve(sources, host: str = "127.0.0.1", port: int = 8765, judge=None, log=print) -> None:
+    """Load the models (opened sources, or run folders), listen, print the URL and serve until Ctrl-C or SIGTERM
+    (both stop it cleanly)."""
     sock = listen(host, port)
     try:
-        bench = Workbench(runs, judge, log=log)
+        bench = Workbench(sources, judge, log=log)
         bound_host, bound_port = sock.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         loopback = host in ("127.0.0.1", "localhost", "::1")

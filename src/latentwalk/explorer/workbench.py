@@ -24,10 +24,12 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, LatentwalkError, is_int, require
-from ..measure import attributes, classifier, ppl, record, suite
+from ..measure import attributes, classifier, ppl, record, samplers, suite
 from ..measure.scores import scorers
-from ..models.autoencoder import AutoEncoder, codes
+from ..models import AutoEncoder, Model
+from ..models.autoencoder import codes
 from ..run import checkpoint
+from ..run.source import Source, open_sources
 from ..walk import core, paths
 
 MAX_BATCH = 1024
@@ -60,25 +62,13 @@ def _floats(values: np.ndarray, digits: int = 4) -> list:
 
 @dataclass
 class Entry:
-    run: Path
-    model: AutoEncoder
+    source: Source
     info: dict       # what the page is told about the model, JSON-ready
     vectors: dict[str, dict] = field(default_factory=dict)     # attribute vectors asked for, by spec
 
-
-def _names(runs: list[Path]) -> list[str]:
-    """Each run's folder name, with as many parent folders as it takes to tell it from the others."""
-    parts = [r.resolve().parts for r in runs]
-    if len(set(parts)) < len(parts):
-        raise ConfigError("the same run folder is given twice")
-    names = []
-    for i, p in enumerate(parts):
-        for depth in range(1, len(p) + 1):
-            name = "/".join(p[-depth:])
-            if all("/".join(q[-depth:]) != name for j, q in enumerate(parts) if j != i):
-                break
-        names.append(name)
-    return names
+    @property
+    def model(self) -> Model:
+        return self.source.model
 
 
 def _gallery(labels: torch.Tensor | None, n: int) -> np.ndarray:
@@ -89,29 +79,33 @@ def _gallery(labels: torch.Tensor | None, n: int) -> np.ndarray:
     return np.concatenate([np.flatnonzero(labels == k)[:GALLERY_PER_LABEL] for k in np.unique(labels)])
 
 
-def measures(run: Path) -> dict:
-    """The measures stored in the run folder, for the model's card: {"record": ... or None, "error": ...}."""
+def measures(run: Path | None) -> dict:
+    """The measures stored in the run folder, for the model's card: {"record": ... or None, "error": ...}.
+    An outside model has none until the page asks (kept in memory then)."""
     try:
-        return {"record": record.stored(run), "error": None}
+        return {"record": record.stored(run) if run is not None else None, "error": None}
     except LatentwalkError as e:
         return {"record": None, "error": str(e)}
 
 
-def describe(name: str, run: Path, model: AutoEncoder) -> dict:
+def describe(source: Source) -> dict:
     """Everything the page draws before its first request: the plane, the codes, the gallery, the KL order."""
-    images, labels = checkpoint.test_data(run, SCATTER)
+    source.needs("the explorer", "encode", "data")
+    model, run = source.model, source.run
+    images, labels = source.test_data(SCATTER)
     mu, logvar = codes(model, images)
     order, weights, weight_name = core.ranked_dims(mu, logvar)
     plane = core.plane(order)       # d = 1: the line of z1 (drawn with y = 0)
     xy = mu[:, plane].numpy() if len(plane) == 2 else np.column_stack([mu[:, 0].numpy(), np.zeros(len(mu))])
     extent = float(max(4.0, 1.1 * np.quantile(np.abs(xy), 0.99)))
     pick = _gallery(labels, len(images))
-    cfg = model.config
-    metrics = checkpoint.read_metrics(run)
-    fingerprint = checkpoint.load_config(run).data.fingerprint
+    own = isinstance(model, AutoEncoder)
+    metrics = checkpoint.read_metrics(run) if run is not None else []
     return {
-        "name": name, "kind": cfg.kind, "latent_dim": cfg.latent_dim, "image_shape": list(cfg.image_shape),
-        "hidden": list(cfg.hidden), "arch": cfg.arch, "epochs": len(metrics), "data": fingerprint,
+        "name": source.name, "kind": model.kind, "label": model.label, "latent_dim": model.latent_dim,
+        "image_shape": list(model.image_shape), "hidden": list(model.config.hidden) if own else None,
+        "arch": model.config.arch if own else "its own", "epochs": len(metrics) if run is not None else None,
+        "data": checkpoint.load_config(run).data.fingerprint if run is not None else source.data,
         "test_neg_elbo": metrics[-1].get("test_neg_elbo") if metrics else None,
         "measures": measures(run), "plane": plane, "extent": round(extent, 2),
         "weights": {"name": weight_name, "dims": order[:SLIDERS], "values": _floats(weights[:SLIDERS])},
@@ -126,15 +120,17 @@ def describe(name: str, run: Path, model: AutoEncoder) -> dict:
 class Workbench:
     """The runs given at start-up, loaded once, and what the explorer's page asks of them."""
 
-    def __init__(self, runs: list[str | os.PathLike], judge: classifier.DigitNet | None = None, log=print):
-        require(len(runs) >= 1, "give at least one run folder")
-        runs = [Path(r) for r in runs]
+    def __init__(self, sources: list[Source | str | os.PathLike], judge: classifier.DigitNet | None = None,
+                 log=print):
+        """`sources`: opened models (run/source.py) or run folders."""
+        require(len(sources) >= 1, "give at least one run folder or --model-entry")
+        if not all(isinstance(s, Source) for s in sources):
+            sources = open_sources(sources, [])
         self.judge = judge
         self.entries: dict[str, Entry] = {}
-        for name, run in zip(_names(runs), runs):
-            model = checkpoint.load(run)
-            log(f"{name}: {model.config.kind.upper()} with z = {model.latent_dim}")
-            self.entries[name] = Entry(run, model, describe(name, run, model))
+        for source in sources:
+            log(f"{source.name}: {source.model.label} with z = {source.model.latent_dim}")
+            self.entries[source.name] = Entry(source, describe(source))
 
     def describe(self) -> dict:
         return {"models": [e.info for e in self.entries.values()], "classifier": self.judge is not None,
@@ -145,13 +141,13 @@ class Workbench:
             raise UnknownModel(f"no model named {name!r}; this server has {', '.join(map(repr, self.entries))}")
         return self.entries[name]
 
-    def model(self, name: str) -> AutoEncoder:
+    def model(self, name: str) -> Model:
         return self.entry(name).model
 
-    def _judged(self, model: AutoEncoder) -> bool:
-        return self.judge is not None and model.config.image_shape == classifier.IMAGE_SHAPE
+    def _judged(self, model: Model) -> bool:
+        return self.judge is not None and tuple(model.image_shape) == classifier.IMAGE_SHAPE
 
-    def _latent(self, model: AutoEncoder, z, what: str, rows: bool) -> np.ndarray:
+    def _latent(self, model: Model, z, what: str, rows: bool) -> np.ndarray:
         d = model.latent_dim
         shape = "(n, {d})" if rows else "({d},)"
         try:
@@ -165,12 +161,12 @@ class Workbench:
                 f"{what} must hold finite numbers within ±{Z_LIMIT:g}")
         return z
 
-    def _bounded(self, model: AutoEncoder, n: int) -> None:
-        size = n * int(np.prod(model.config.image_shape))
-        require(size <= MAX_BYTES, f"{n} images of {model.config.image_shape} exceed {MAX_BYTES} pixels: "
+    def _bounded(self, model: Model, n: int) -> None:
+        size = n * int(np.prod(model.image_shape))
+        require(size <= MAX_BYTES, f"{n} images of {model.image_shape} exceed {MAX_BYTES} pixels: "
                                    f"ask for fewer")
 
-    def _walk(self, model: AutoEncoder, path: np.ndarray, scores: bool) -> dict:
+    def _walk(self, model: Model, path: np.ndarray, scores: bool) -> dict:
         self._bounded(model, len(path))
         w = core.walk(model, path, scorers(self.judge if scores and self._judged(model) else None))
         return {"images": images_payload(w.images),
@@ -213,7 +209,7 @@ class Workbench:
         entry = self.entry(name)
         require(isinstance(spec, str) and len(spec) <= 32, "vector must be a short name like 3to8 or thickness")
         if spec not in entry.vectors:
-            images, labels = checkpoint.train_data(entry.run)
+            images, labels = entry.source.train_data()
             v = attributes.vector(entry.model, spec, images, labels)
             entry.vectors[spec] = {"vector": _floats(v, 6), "norm": round(float(np.linalg.norm(v)), 4),
                                    "images": len(images)}
@@ -225,9 +221,18 @@ class Workbench:
         entry = self.entry(name)
         require(self.judge is not None, "this explorer was started with --no-classifier: the measures need the "
                                         "digit classifier's features")
-        n = min(QUICK_N, len(checkpoint.test_data(entry.run)[0]))
-        suite.measure(entry.run, n=n, paths=QUICK_PATHS, geodesic_paths=QUICK_GEODESICS, log=lambda s: None)
-        entry.info["measures"] = measures(entry.run)
+        source = entry.source
+        n = min(QUICK_N, len(source.test_data()[0]))
+        which = samplers.SAMPLERS if source.can_encode else ("prior",)
+        rows = suite.measure(source, which, n=n, paths=QUICK_PATHS, geodesic_paths=QUICK_GEODESICS,
+                             log=lambda s: None)
+        if source.run is not None:
+            entry.info["measures"] = measures(source.run)
+        else:                       # no folder of ours to keep them in: the card keeps them while the server runs
+            counts = ppl.path_counts(QUICK_PATHS, QUICK_GEODESICS)
+            lengths = {m: (v, counts[m]) for m, v in rows[-1]["ppl"].items()}
+            entry.info["measures"] = {"record": record.merged(entry.info["measures"]["record"], rows, lengths),
+                                      "error": None}
         return entry.info["measures"]
 
     def sphere_walk(self, name: str, steps: int = 300, loops: int = 10) -> dict:

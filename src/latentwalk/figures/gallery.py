@@ -11,7 +11,8 @@ import torch
 
 from ..errors import ConfigError, is_int, require
 from ..measure import attributes, scores
-from ..models.autoencoder import AutoEncoder, codes
+from ..models import AutoEncoder, Model
+from ..models.autoencoder import codes
 from ..walk import arithmetic as arithmetic_
 from ..walk import core, geodesic, paths
 from ..walk.core import Scorer, Walk
@@ -21,11 +22,11 @@ from .output import Picture, Table
 Outputs = list[Picture | Table]
 
 
-def _name(model: AutoEncoder) -> str:
-    return f"{model.config.kind.upper()} z={model.latent_dim}"
+def _name(model: Model) -> str:
+    return f"{model.label} z={model.latent_dim}"
 
 
-def _check_dims(model: AutoEncoder, dims: tuple[int, int] | None, what: str) -> tuple[int, int]:
+def _check_dims(model: Model, dims: tuple[int, int] | None, what: str) -> tuple[int, int]:
     d = model.latent_dim
     if dims is None:
         require(d == 2, f"{what} of a {d}-D model needs --dims I J: the two latent dimensions to show "
@@ -37,8 +38,13 @@ def _check_dims(model: AutoEncoder, dims: tuple[int, int] | None, what: str) -> 
     return i, j
 
 
-def model_summary(model: AutoEncoder) -> Outputs:
-    """F1: the encoder -> z -> decoder diagram."""
+def model_summary(model: Model) -> Outputs:
+    """F1: the encoder -> z -> decoder diagram (an outside model's networks are its own: their sizes unknown)."""
+    if not isinstance(model, AutoEncoder):
+        pixels, shape = int(np.prod(model.image_shape)), "x".join(map(str, model.image_shape))
+        title = (f"{_name(model)}: {shape} images through its own networks"
+                 + ("" if model.can_encode else " (no encoder: decode only)"))
+        return [draw.model_diagram(model.kind.lower(), [pixels], model.latent_dim, "model", title)]
     cfg = model.config
     sizes = [int(np.prod(cfg.image_shape)), *cfg.hidden]
     title = (f"{_name(model)}: {'-'.join(map(str, sizes))}-{cfg.latent_dim} "
@@ -46,7 +52,7 @@ def model_summary(model: AutoEncoder) -> Outputs:
     return [draw.model_diagram(cfg.kind, sizes, cfg.latent_dim, "model", title)]
 
 
-def grid(model: AutoEncoder, size: int = 20, extent: tuple[float, float] = (-3.0, 3.0),
+def grid(model: Model, size: int = 20, extent: tuple[float, float] = (-3.0, 3.0),
          dims: tuple[int, int] | None = None, fix: float = 0.0, gaussian: bool = False) -> Outputs:
     """F2: decode a square grid of a latent plane (dims i, j; other dimensions held at `fix`) into a mosaic."""
     i, j = _check_dims(model, dims, "a grid")
@@ -65,7 +71,7 @@ def grid(model: AutoEncoder, size: int = 20, extent: tuple[float, float] = (-3.0
     return [picture, Table(name, {f"z{i + 1}": z[:, i], f"z{j + 1}": z[:, j], **w.scores})]
 
 
-def scatter(model: AutoEncoder, images: torch.Tensor, labels: torch.Tensor | None,
+def scatter(model: Model, images: torch.Tensor, labels: torch.Tensor | None,
             dims: tuple[int, int] | None = None) -> Outputs:
     """The encoded test set in a latent plane over the prior (d > 2: the plane of the walk core)."""
     mu, logvar = codes(model, images)
@@ -81,7 +87,7 @@ def scatter(model: AutoEncoder, images: torch.Tensor, labels: torch.Tensor | Non
                                 f"{_name(model)}: {len(plane)} encoded test images{note}")]
 
 
-def samples(model: AutoEncoder, images: torch.Tensor, n: int = 16, seed: int = 0) -> Outputs:
+def samples(model: Model, images: torch.Tensor, n: int = 16, seed: int = 0) -> Outputs:
     """Random prior samples, and test images above their reconstructions."""
     require(is_int(n) and 1 <= n <= 64, f"--n must be an integer in 1..64, got {n!r}")
     with torch.no_grad():
@@ -94,7 +100,7 @@ def samples(model: AutoEncoder, images: torch.Tensor, n: int = 16, seed: int = 0
                             f"{_name(model)}: decoded prior samples z ~ N(0, I); test images and reconstructions")]
 
 
-def traverse(model: AutoEncoder, steps: int = 11, span: float = 3.0) -> Outputs:
+def traverse(model: Model, steps: int = 11, span: float = 3.0) -> Outputs:
     """Each latent dimension (the first 16) swept from -span to span alone, the others held at 0."""
     core.check_steps(steps, 2, 64, "--steps")
     require(np.isfinite(span) and span > 0, f"--span must be > 0, got {span}")
@@ -110,7 +116,7 @@ def _check_video(steps: int, fps: int) -> None:
             f"--steps must be >= 2 and --fps in 1..120, got {steps} and {fps}")
 
 
-def spiral(model: AutoEncoder, steps: int = 300, fps: int = 30, gif: bool = False,
+def spiral(model: Model, steps: int = 300, fps: int = 30, gif: bool = False,
            scorers: list[Scorer] = ()) -> Outputs:
     """F3: the post's spiral through the 2-D plane, as a three-panel animation, with per-frame scores."""
     _check_video(steps, fps)
@@ -122,7 +128,7 @@ def spiral(model: AutoEncoder, steps: int = 300, fps: int = 30, gif: bool = Fals
     return [video, Table("spiral", {"t": t, "z1": path[:, 0], "z2": path[:, 1], **w.scores})]
 
 
-def sphere_walk(model: AutoEncoder, steps: int = 600, loops: int = 20, fps: int = 30, gif: bool = False,
+def sphere_walk(model: Model, steps: int = 600, loops: int = 20, fps: int = 30, gif: bool = False,
                 scorers: list[Scorer] = ()) -> Outputs:
     """F6-F8: a walk on the sqrt(d) sphere, its 3-D and pairwise pictures, and the decoded animation."""
     _check_video(steps, fps)
@@ -140,7 +146,7 @@ def sphere_walk(model: AutoEncoder, steps: int = 600, loops: int = 20, fps: int 
     return out + [Table("sphere_walk", w.scores)]
 
 
-def interpolation_curves(model: AutoEncoder, methods: list[str], steps: int = 11, source: str = "prior",
+def interpolation_curves(model: Model, methods: list[str], steps: int = 11, source: str = "prior",
                          seed: int = 0, pairs: int = 1, images: torch.Tensor | None = None) -> dict[str, core.Curve]:
     """The curves `interpolate` draws at `steps` points (core.interpolations): each method between `pairs`
     endpoint pairs from the walk core. Everything is checked before a geodesic is solved."""
@@ -149,7 +155,7 @@ def interpolation_curves(model: AutoEncoder, methods: list[str], steps: int = 11
     return core.curves(model, methods, core.endpoints(model, source, pairs, seed, images))
 
 
-def interpolate(model: AutoEncoder, walks: dict[str, list[Walk]], source: str = "prior",
+def interpolate(model: Model, walks: dict[str, list[Walk]], source: str = "prior",
                 numbers: dict[str, dict[str, np.ndarray]] | None = None) -> Outputs:
     """F10 and F11: decoded rows of each interpolation between two endpoints, and the norm along each path.
 
@@ -186,7 +192,7 @@ def interpolate(model: AutoEncoder, walks: dict[str, list[Walk]], source: str = 
     return out
 
 
-def paths_plane(model: AutoEncoder, walks: dict[str, list[Walk]], images: torch.Tensor,
+def paths_plane(model: Model, walks: dict[str, list[Walk]], images: torch.Tensor,
                 labels: torch.Tensor | None, grid: int = 120) -> Outputs:
     """The walks of a 2-D model drawn over its latent plane, shaded by the decoder's magnification factor:
     the dark ridges are where the decoded digit changes fast."""
@@ -214,30 +220,31 @@ def geometry_figures(dims: list[int] = (1, 2, 10, 100, 500), walk_dim: int = 4) 
             draw.lerp_slerp_geometry("lerp_slerp")]
 
 
-def prior_walk(model: AutoEncoder, scorers: list[Scorer], n: int = 1000, seed: int = 0) -> Walk:
+def prior_walk(model: Model, scorers: list[Scorer], n: int = 1000, seed: int = 0) -> Walk:
     """`n` prior samples z ~ N(0, I), decoded and scored: where the AE's holes show."""
     require(is_int(n) and n >= 1, f"--n must be an integer >= 1, got {n!r}")
     return core.walk(model, np.random.default_rng(seed).standard_normal((n, model.latent_dim)), scorers)
 
 
-def compare(ae: AutoEncoder, vae: AutoEncoder, images: torch.Tensor, labels: torch.Tensor | None,
-            prior: dict[str, Walk]) -> Outputs:
-    """F12: AE against VAE: latent scatters over the prior and their decoded prior samples (`prior`, keyed by
-    kind and scored by the classifier), with the share judged a clear digit."""
-    if ae.latent_dim != 2 or vae.latent_dim != 2:
-        raise ConfigError(f"compare draws 2-D latent planes: got z = {ae.latent_dim} and z = {vae.latent_dim}")
+def compare(models: list[Model], images: torch.Tensor, labels: torch.Tensor | None, prior: list[Walk]) -> Outputs:
+    """F12: two models side by side (the post: an AE, then a VAE): latent scatters over the prior and their
+    decoded prior samples (`prior`, scored by the classifier), with the share judged a clear digit."""
+    dims = [m.latent_dim for m in models]
+    if dims != [2, 2]:
+        raise ConfigError(f"compare draws 2-D latent planes: got z = {' and z = '.join(map(str, dims))}")
     panels = []
-    for model in (ae, vae):
-        w = prior[model.config.kind]
+    for model, w in zip(models, prior):
         panels.append({"name": _name(model), "codes": codes(model, images)[0].numpy(),
                        "labels": None if labels is None else labels.numpy(), "samples": w.images[:100],
                        "confidence": float(w.scores["confidence"].mean()),
                        "confident": scores.confident_share(w.scores["confidence"])})
-    columns = {f"{kind}_{name}": v for kind, w in prior.items() for name, v in w.scores.items()}
+    kinds = [m.kind for m in models]
+    prefixes = kinds if len(set(kinds)) == len(kinds) else [f"{k}{i + 1}" for i, k in enumerate(kinds)]
+    columns = {f"{p}_{name}": v for p, w in zip(prefixes, prior) for name, v in w.scores.items()}
     return [draw.compare(panels, "compare"), Table("compare", columns)]
 
 
-def arithmetic(model: AutoEncoder, spec: str, vector: np.ndarray, images: torch.Tensor, max_scale: float = 2.0,
+def arithmetic(model: Model, spec: str, vector: np.ndarray, images: torch.Tensor, max_scale: float = 2.0,
                steps: int = 9, scorers: list[Scorer] = ()) -> Outputs:
     """Test digits (one per row) moved along an attribute vector from -max_scale to +max_scale, with the
     scores and measured properties (thickness, slant) of every decoded image."""
@@ -254,7 +261,7 @@ def arithmetic(model: AutoEncoder, spec: str, vector: np.ndarray, images: torch.
     return [picture, Table(f"arithmetic_{spec}", columns)]
 
 
-def analogy(model: AutoEncoder, corners: torch.Tensor, size: int = 5, method: str = "lerp",
+def analogy(model: Model, corners: torch.Tensor, size: int = 5, method: str = "lerp",
             scorers: list[Scorer] = ()) -> Outputs:
     """The J-diagram of three test images A, B, C (corners (3, C, H, W)): the grid from A, B, C to B + C - A."""
     require(len(corners) == 3, f"an analogy takes three corner images, got {len(corners)}")

@@ -16,7 +16,8 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, require
-from ..models.autoencoder import AutoEncoder, codes
+from ..models import Model
+from ..models.autoencoder import codes
 from ..walk import arithmetic
 
 DIGITS = re.compile(r"(\d)to(\d)")
@@ -52,7 +53,7 @@ def slant(images: np.ndarray | torch.Tensor, batch: int = 10_000) -> np.ndarray:
 PROPERTIES = {"thickness": thickness, "slant": slant}
 
 
-def vector(model: AutoEncoder, spec: str, images: torch.Tensor, labels: torch.Tensor | None) -> np.ndarray:
+def vector(model: Model, spec: str, images: torch.Tensor, labels: torch.Tensor | None) -> np.ndarray:
     """The attribute vector `spec` ("3to8", "thickness", "slant") of the model's codes of `images`: (d,)."""
     digits = DIGITS.fullmatch(spec)
     if digits is None and spec not in PROPERTIES:

@@ -41,19 +41,26 @@ def stored(run: str | os.PathLike) -> dict | None:
     return record if fresh else None
 
 
+def merged(record: dict | None, rows: Sequence[Mapping] = (), lengths: Mapping[str, tuple[float, int]] | None = None,
+           weights_sha256: str = "") -> dict:
+    """`record` (None or one of other weights or another network: a new one) with the sampler rows (each with
+    its "sampler") and path lengths (method -> (PPL, prior paths it averages)) put in, replacing those of the
+    same names. An outside model's record has no weights file to name (kept in memory by the explorer)."""
+    if record is None or record["network"] != classifier.INFO or record["weights_sha256"] != weights_sha256:
+        record = {"weights_sha256": weights_sha256, "network": classifier.INFO, "samples": {}, "paths": {}}
+    record["samples"].update({row["sampler"]: dict(row) for row in rows})
+    record["paths"].update({m: {"ppl": round(v, 4), "paths": n, "epsilon": ppl.EPSILON}
+                            for m, (v, n) in (lengths or {}).items()})
+    return record
+
+
 def store(run: str | os.PathLike, rows: Sequence[Mapping] = (),
           lengths: Mapping[str, tuple[float, int]] | None = None) -> dict:
-    """Add sampler rows (each with its "sampler") and path lengths (method -> (PPL, prior paths it averages))
-    to the run's measures, replacing those of the same names; return the whole record."""
+    """Put sampler rows and path lengths into the run's measures (see `merged`); return the whole record."""
     try:
         record = stored(run)
     except RunError:
         record = None                  # a damaged file is replaced by what was just measured
-    if record is None or record["network"] != classifier.INFO:
-        record = {"weights_sha256": checkpoint.weights_sha256(run), "network": classifier.INFO, "samples": {},
-                  "paths": {}}
-    record["samples"].update({row["sampler"]: dict(row) for row in rows})
-    record["paths"].update({m: {"ppl": round(v, 4), "paths": n, "epsilon": ppl.EPSILON}
-                            for m, (v, n) in (lengths or {}).items()})
+    record = merged(record, rows, lengths, checkpoint.weights_sha256(run))
     atomic.write_text(checkpoint.run_file(run, FILE), json.dumps(record, indent=1) + "\n")
     return record

@@ -27,7 +27,8 @@ from sklearn.mixture import GaussianMixture
 
 from .. import atomic
 from ..errors import RunError, require
-from ..models.autoencoder import AutoEncoder, codes
+from ..models import Model
+from ..models.autoencoder import codes
 from ..run import checkpoint
 from .evaluate import active_dims
 
@@ -61,7 +62,7 @@ class Mixture:
         return z
 
 
-def fit_mixture(model: AutoEncoder, train_images: torch.Tensor, model_sha256: str = "", seed: int = 0) -> Mixture:
+def fit_mixture(model: Model, train_images: torch.Tensor, model_sha256: str = "", seed: int = 0) -> Mixture:
     """Fit the mixture to the posterior means of the training images (see the module's docstring)."""
     mu = codes(model, train_images)[0].double()
     dims = active_dims(mu).numpy()
@@ -97,21 +98,23 @@ def load_mixture(run: Path) -> Mixture | None:
         raise RunError(f"{path}: damaged ({e}); delete it and it is fitted again") from None
 
 
-def mixture(run: Path, model: AutoEncoder, train_images: torch.Tensor, log=print) -> Mixture:
-    """The run's mixture: the stored one if it was fitted to these weights, else fitted now and stored."""
-    sha = checkpoint.weights_sha256(run)
-    stored = load_mixture(run)
+def mixture(run: Path | None, model: Model, train_images: torch.Tensor, log=print) -> Mixture:
+    """The run's mixture: the stored one if it was fitted to these weights, else fitted now and stored. An
+    outside model (`run` None) has no folder of ours to keep it in: it is fitted each time."""
+    sha = checkpoint.weights_sha256(run) if run is not None else ""
+    stored = load_mixture(run) if run is not None else None
     if stored is not None and stored.model_sha256 == sha:
         return stored
     log(f"fitting a {COMPONENTS}-component Gaussian mixture to the codes of {len(train_images):,} training images")
     fitted = fit_mixture(model, train_images, sha)
-    save_mixture(run, fitted)
+    if run is not None:
+        save_mixture(run, fitted)
     log(f"fitted on {len(fitted.dims)} active dimensions ({fitted.covariance_type} covariances) in "
-        f"{fitted.fit_seconds:.1f} s; stored in {run / GMM_FILE}")
+        f"{fitted.fit_seconds:.1f} s" + (f"; stored in {run / GMM_FILE}" if run is not None else ""))
     return fitted
 
 
-def draw(sampler: str, model: AutoEncoder, n: int, seed: int, train_images: torch.Tensor | None = None,
+def draw(sampler: str, model: Model, n: int, seed: int, train_images: torch.Tensor | None = None,
          gmm: Mixture | None = None) -> np.ndarray:
     """(n, d) latent codes from `sampler`."""
     require(sampler in SAMPLERS, f"unknown sampler {sampler!r}: use {', '.join(SAMPLERS)}")

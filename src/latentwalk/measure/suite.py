@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from ..errors import ConfigError, is_int, require
 from ..run import checkpoint
+from ..run.source import Source, open_folder
 from ..walk import core
 from . import classifier, ppl, quality, record, samplers
 
@@ -61,7 +62,7 @@ def real_row(net: classifier.DigitNet, real: quality.Reference, train_x: torch.T
     return _row("real", real, train_x[np.sort(pick)], net, start)
 
 
-def sampler_row(sampler: str, run, model, net: classifier.DigitNet, real: quality.Reference, train_x: torch.Tensor,
+def sampler_row(sampler: str, run: os.PathLike | None, model, net: classifier.DigitNet, real: quality.Reference, train_x: torch.Tensor,
                 seed: int = 0, log: Callable[[str], None] = print) -> dict:
     """As many images from `sampler` as the reference holds, decoded and measured against it."""
     start = time.perf_counter()
@@ -73,12 +74,13 @@ def sampler_row(sampler: str, run, model, net: classifier.DigitNet, real: qualit
     return row
 
 
-def measure(run: str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n: int = 10_000, seed: int = 0,
-            paths: int = ppl.N, geodesic_paths: int = ppl.GEODESIC_N,
+def measure(source: Source | str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n: int = 10_000,
+            seed: int = 0, paths: int = ppl.N, geodesic_paths: int = ppl.GEODESIC_N,
             log: Callable[[str], None] = print) -> list[dict]:
-    """One JSON-ready row for the real data and for each sampler of `which`: every measure of the run, also
-    stored in the run folder (record.py). The path length takes `paths` prior paths per closed-form method and
-    `geodesic_paths` geodesics (each an optimisation)."""
+    """One JSON-ready row for the real data and for each sampler of `which`: every measure of a model (a run
+    folder, or a Source of any model), also stored in the run folder if it has one (record.py). The path
+    length takes `paths` prior paths per closed-form method and `geodesic_paths` geodesics (each an
+    optimisation)."""
     unknown = [s for s in which if s not in samplers.SAMPLERS]
     require(len(which) > 0 and not unknown, f"unknown sampler {', '.join(unknown) or '(none)'}: use "
                                             f"{', '.join(samplers.SAMPLERS)} (comma-separated)")
@@ -86,13 +88,20 @@ def measure(run: str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n:
     require(is_int(paths) and paths >= 100, f"--paths must be an integer >= 100, got {paths!r}")
     require(is_int(geodesic_paths) and geodesic_paths >= 10,
             f"--geodesic-paths must be an integer >= 10, got {geodesic_paths!r}")
+    if not isinstance(source, Source):
+        source = open_folder(source)
+    source.needs("the measures", "data")
+    coded = [s for s in dict.fromkeys(which) if s != "prior"]
+    if coded:
+        source.needs(f"--sampler {','.join(coded)} (prior alone does not)", "encode")
     counts = ppl.path_counts(paths, geodesic_paths)
-    model, data = checkpoint.load(run), checkpoint.load_config(run).data
+    model, run = source.model, source.run
+    data = source.data if run is None else checkpoint.load_config(run).data.name
     net = classifier.load()
-    test_x, test_y = checkpoint.test_data(run)
-    test_f = check_serves(net, test_x, test_y, data.name)
-    require(n <= len(test_x), f"--n must be at most {len(test_x):,}, the test images of {data.name}")
-    train_x = checkpoint.train_data(run)[0]
+    test_x, test_y = source.test_data()
+    test_f = check_serves(net, test_x, test_y, data)
+    require(n <= len(test_x), f"--n must be at most {len(test_x):,}, the test images of {data}")
+    train_x = source.train_data()[0]
     real = quality.Reference.of(test_f[:n])
     steps = ["real", *dict.fromkeys(which), *(f"ppl {m}" for m in core.METHODS)]
     rows, lengths, seconds = [], {}, {}
@@ -107,9 +116,10 @@ def measure(run: str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n:
                 seconds[step[4:]] = round(time.perf_counter() - start, 2)
             else:
                 rows.append(sampler_row(step, run, model, net, real, train_x, seed, log))
-    record.store(run, rows, {m: (v, counts[m]) for m, v in lengths.items()})
-    about = {"run": str(run), "model": model.config.kind, "latent_dim": model.latent_dim,
-             "reference": f"the first {n:,} test images", "network": classifier.INFO}
+    if run is not None:
+        record.store(run, rows, {m: (v, counts[m]) for m, v in lengths.items()})
+    about = {"run": str(run) if run is not None else source.name, "model": model.kind, "label": model.label,
+             "latent_dim": model.latent_dim, "reference": f"the first {n:,} test images", "network": classifier.INFO}
     path_info = {"ppl": {m: round(v, 4) for m, v in lengths.items()}, "ppl_paths": paths,
                  "ppl_geodesic_paths": geodesic_paths, "ppl_epsilon": ppl.EPSILON, "ppl_seconds": seconds}
     return [{**row, **(path_info if row["sampler"] != "real" else {}), **about} for row in rows]

@@ -130,6 +130,19 @@ class AutoEncoder(nn.Module):
         return self.config.latent_dim
 
     @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.config.image_shape
+
+    @property
+    def kind(self) -> str:
+        return self.config.kind
+
+    @property
+    def label(self) -> str:
+        """How titles name the model: AE or VAE."""
+        return self.config.kind.upper()
+
+    @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
@@ -144,6 +157,12 @@ class AutoEncoder(nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Latent codes (n, d) -> pixel probabilities (Bernoulli) or means (Gaussian) (n, C, H, W) in [0, 1]."""
         return self.decoder(self._as_latent(z)).sigmoid_()
+
+    def image_map(self):
+        """decode as a differentiable map from codes to pixel means (geodesics), the decoder's parameters frozen."""
+        for p in self.decoder.parameters():
+            p.requires_grad_(False)
+        return lambda z: self.decoder(z.to(self.device)).sigmoid()
 
     @torch.no_grad()
     def sample(self, n: int, seed: int | None = None) -> torch.Tensor:
@@ -241,15 +260,16 @@ def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def codes(model: AutoEncoder, images: torch.Tensor, binarize: bool = False,
+def codes(model, images: torch.Tensor, binarize: bool = False,
           batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Posterior means (n, d) and log-variances (n, d) (None for an AE) of uint8 `images`, in batches."""
+    """Posterior means (n, d) and log-variances (n, d) (None for an AE) of uint8 `images`, in batches: of
+    latentwalk's models and of outside ones (models/external.py) alike."""
     mus, logvars = [], []
     for x in batches(images, binarize, batch_size):
         mu, logvar = model.encoder_outputs(x.to(model.device))
         mus.append(mu.cpu())
         logvars.append(logvar.cpu() if logvar is not None else None)
-    return torch.cat(mus), (torch.cat(logvars) if model.variational else None)
+    return torch.cat(mus), (torch.cat(logvars) if logvars and logvars[0] is not None else None)
 
 
 def build(config: ModelConfig) -> AutoEncoder:

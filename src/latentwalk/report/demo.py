@@ -223,15 +223,15 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
     prior, samples = [], []
     if "ae2" in models and "vae2" in models:
         ae2, vae2 = models["ae2"], models["vae2"]
-        walks = {m.config.kind: gallery.prior_walk(m, judged, plan.prior_samples) for m in (ae2, vae2)}
-        figures["F12"] = _media(drawn(gallery.compare(ae2, vae2, images[:5000], labels[:5000], walks), "compare"),
+        walks = [gallery.prior_walk(m, judged, plan.prior_samples) for m in (ae2, vae2)]
+        figures["F12"] = _media(drawn(gallery.compare([ae2, vae2], images[:5000], labels[:5000], walks), "compare"),
                                 "compare", "F12. Nothing asks the AE's codes to follow the prior: they spread "
                                 "wherever reconstruction likes, leaving holes and far-out regions, so a prior sample "
                                 "z ~ N(0, I) may land between digits. The VAE's KL term packs its codes into the "
                                 "prior. The table measures how often each model's prior samples decode to a digit "
                                 "the classifier is sure of.")
-        prior = [PriorRow(f"{kind.upper()} z=2", float(w.scores["confidence"].mean()),
-                          scores.confident_share(w.scores["confidence"])) for kind, w in walks.items()]
+        prior = [PriorRow(f"{m.label} z=2", float(w.scores["confidence"].mean()),
+                          scores.confident_share(w.scores["confidence"])) for m, w in zip((ae2, vae2), walks)]
         stage("sample measures")
         samples = _sample_rows({"AE z=2": (runs["ae2"], ae2), "VAE z=2": (runs["vae2"], vae2)}, judge, images,
                                plan.measure_n, log)

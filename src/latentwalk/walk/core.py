@@ -22,7 +22,8 @@ import numpy as np
 import torch
 
 from ..errors import is_int, require
-from ..models.autoencoder import AutoEncoder, codes, kl_per_dim
+from ..models import Model
+from ..models.autoencoder import codes, kl_per_dim
 from . import geodesic, geometry, paths
 
 Scorer = Callable[[np.ndarray], dict[str, np.ndarray]]    # images (n, C, H, W) in [0, 1] -> {score: (n,)}
@@ -38,16 +39,16 @@ class Walk:
 
 
 @torch.no_grad()
-def decode(model: AutoEncoder, path: np.ndarray | torch.Tensor, batch_size: int = 4096) -> np.ndarray:
+def decode(model: Model, path: np.ndarray | torch.Tensor, batch_size: int = 4096) -> np.ndarray:
     """Decode a path (steps, d) into images (steps, C, H, W), float32 in [0, 1]."""
     z = torch.as_tensor(np.asarray(path), dtype=torch.float32)
     out = [model.decode(z[i:i + batch_size]).cpu() for i in range(0, len(z), batch_size)]
     if len(out) <= 1:                                   # one batch (or none): no copy
-        return out[0].numpy() if out else np.zeros((0, *model.config.image_shape), np.float32)
+        return out[0].numpy() if out else np.zeros((0, *model.image_shape), np.float32)
     return torch.cat(out).numpy()
 
 
-def walk(model: AutoEncoder, path: np.ndarray, scorers: Sequence[Scorer] = ()) -> Walk:
+def walk(model: Model, path: np.ndarray, scorers: Sequence[Scorer] = ()) -> Walk:
     """Decode a path in batches and score every point: its latent norm and prior density, then each scorer's."""
     path = np.asarray(path, dtype=np.float64)
     images = decode(model, path)
@@ -79,7 +80,7 @@ def prior_pairs(d: int, pairs: int, seed: int) -> np.ndarray:
     return z / np.linalg.norm(z, axis=-1, keepdims=True).clip(1e-12) * np.sqrt(d)
 
 
-def endpoints(model: AutoEncoder, source: str, pairs: int, seed: int,
+def endpoints(model: Model, source: str, pairs: int, seed: int,
               images: torch.Tensor | None = None) -> np.ndarray:
     """(pairs, 2, d) endpoints: prior samples on the sqrt(d) shell, or the codes of random test images."""
     require(is_int(pairs) and pairs >= 1, f"--pairs must be an integer >= 1, got {pairs!r}")
@@ -113,7 +114,7 @@ class Curve:
         return self(np.tile(np.linspace(0.0, 1.0, steps), (len(self.ends), 1)))
 
 
-def curves(model: AutoEncoder, methods: Sequence[str], ends: np.ndarray) -> dict[str, Curve]:
+def curves(model: Model, methods: Sequence[str], ends: np.ndarray) -> dict[str, Curve]:
     """Each method's paths between each pair of `ends` (pairs, 2, d). Geodesics are solved here, once for all
     pairs; every reading after (walks, path numbers, path lengths) shares them."""
     ends = np.asarray(ends, dtype=np.float64)
@@ -122,7 +123,7 @@ def curves(model: AutoEncoder, methods: Sequence[str], ends: np.ndarray) -> dict
             for m in check_methods(methods)}
 
 
-def interpolations(model: AutoEncoder, shapes: dict[str, Curve], steps: int,
+def interpolations(model: Model, shapes: dict[str, Curve], steps: int,
                    scorers: Sequence[Scorer] = ()) -> dict[str, list[Walk]]:
     """Each curve's walks at `steps` evenly spaced t: {method: [Walk of (steps, d)] per pair}.
 

@@ -37,7 +37,7 @@ import torch
 from tqdm import tqdm
 
 from ..errors import is_int, require
-from ..models.autoencoder import AutoEncoder
+from ..models import Model
 
 NODES = 16
 REFINE = 4
@@ -47,13 +47,6 @@ TOL = 1e-4
 PATIENCE = 3
 
 Decoder = Callable[[torch.Tensor], torch.Tensor]      # codes (n, d) -> images (n, ...), differentiable
-
-
-def image_map(model: AutoEncoder) -> Decoder:
-    """The model's decoder as a differentiable map from codes to pixel means (its parameters frozen)."""
-    for p in model.decoder.parameters():
-        p.requires_grad_(False)
-    return lambda z: model.decoder(z.to(model.device)).sigmoid()
 
 
 def energy(decode: Decoder, z: torch.Tensor) -> torch.Tensor:
@@ -119,23 +112,23 @@ def at(nodes: np.ndarray, t: np.ndarray) -> np.ndarray:
     return (1 - w) * nodes[rows, i] + w * nodes[rows, i + 1]
 
 
-def geodesics(model: AutoEncoder, ends: np.ndarray, nodes: int = NODES, iterations: int = ITERATIONS) -> np.ndarray:
+def geodesics(model: Model, ends: np.ndarray, nodes: int = NODES, iterations: int = ITERATIONS) -> np.ndarray:
     """The geodesic polylines (p, nodes, d) between each pair of `ends` (p, 2, d), started from straight lines."""
     require(is_int(nodes) and nodes >= 3, f"a geodesic needs at least 3 nodes, got {nodes!r}")
     ends = np.asarray(ends, dtype=np.float64)
     s = np.linspace(0.0, 1.0, nodes)[None, :, None]
     line = (1 - s) * ends[:, :1] + s * ends[:, 1:]                  # endpoints exact
-    return solve(image_map(model), line, iterations)
+    return solve(model.image_map(), line, iterations)
 
 
-def magnification(model: AutoEncoder, z: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+def magnification(model: Model, z: np.ndarray, batch_size: int = 2048) -> np.ndarray:
     """sqrt det(JᵀJ) of the decoder at each code of z (n, d), J = ∂ image / ∂ z: how much the decoder stretches
     a small patch of latent space, the volume element of its pull-back metric (n,). J's d columns come from d
     forward-mode products, batched over the codes."""
     z = torch.as_tensor(np.asarray(z), dtype=torch.float32)
     require(z.ndim == 2 and z.shape[1] == model.latent_dim, f"codes must have shape (n, {model.latent_dim}), "
                                                             f"got {list(z.shape)}")
-    decode, basis, out = image_map(model), torch.eye(z.shape[1]), []
+    decode, basis, out = model.image_map(), torch.eye(z.shape[1]), []
     flat = lambda v: decode(v).flatten(1)                               # noqa: E731
     for chunk in z.split(batch_size):
         with warnings.catch_warnings():     # forward mode scripts torch's own decompositions once, with a warning

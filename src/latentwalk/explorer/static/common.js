@@ -82,8 +82,9 @@ function fmt(v, digits = 2) { return Number(v).toFixed(digits); }
 function verdict(r, k) {
   return r.confidence ? `digit ${r.digit[k]} (${fmt(r.confidence[k])})` : "";
 }
-function title(m) { return `${m.kind.toUpperCase()} z=${m.latent_dim} · ${m.name}`; }
-function meta(m) {
+function title(m) { return m.label === m.name ? `${m.name} z=${m.latent_dim}` : `${m.label} z=${m.latent_dim} · ${m.name}`; }
+function meta(m) {   // an outside model: its own networks, its data named, no training record of ours
+  if (m.hidden == null) return `its own networks · ${m.image_shape.join("x")} images · data: ${m.data ?? "none"}`;
   const loss = m.test_neg_elbo == null ? "" : ` · test −ELBO ${fmt(m.test_neg_elbo)}`;
   return `${m.arch.toUpperCase()} ${m.hidden.join("-")} · ${m.epochs} epochs${loss}`;
 }
