@@ -27,6 +27,8 @@ examples:
   latentwalk sphere-walk runs/vae10 --loops 20
   latentwalk interpolate runs/vae500 --method lerp,slerp,nlerp --pairs 100
   latentwalk compare runs/ae2 runs/vae2
+  latentwalk interpolate --model-entry mypkg.vae:load --method slerp --out figs/   # your own model
+  latentwalk serve path/to/pythae/final_model --data mnist                         # a pythae model folder
   latentwalk geometry --out figures
   latentwalk serve runs/demo/ae2 runs/demo/vae2 runs/demo/vae10   # the live explorer on http://127.0.0.1:8765/
 """

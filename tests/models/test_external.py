@@ -85,7 +85,7 @@ def entry(name: str) -> str:
                      "return float codes (2, 2)"),
     ("declared_wrong", "lw_user_models:declared_wrong: image_shape is (1, 32, 32) but decode(z) returns images "
                        "of (1, 28, 28)"),
-    ("missing", "--model-entry lw_user_models:missing: module lw_user_models has no missing"),
+    ("missing", "lw_user_models:missing: module lw_user_models has no missing"),
 ])
 def test_a_bad_entry_point_is_one_line_naming_it(capsys, user, name, message):
     err = one_line_error(capsys, "grid", "--model-entry", entry(name), "--out", user / "figs")

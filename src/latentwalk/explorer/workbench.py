@@ -216,8 +216,9 @@ class Workbench:
         return entry.vectors[spec]
 
     def measure(self, name: str) -> dict:
-        """Measure a model now with small counts (QUICK_N samples per row, QUICK_PATHS paths), store the result
-        in its run folder as `latentwalk measure` does, and return what its card shows."""
+        """Measure a model now with small counts (QUICK_N samples per row, QUICK_PATHS paths) and return what its
+        card shows: stored in its run folder as `latentwalk measure` does, or, for an outside model, kept in
+        memory while the server runs."""
         entry = self.entry(name)
         require(self.judge is not None, "this explorer was started with --no-classifier: the measures need the "
                                         "digit classifier's features")

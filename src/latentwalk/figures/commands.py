@@ -71,7 +71,8 @@ def _arithmetic(args, source: Source) -> Result:
     images, labels = source.test_data()
     digits = attributes.DIGITS.fullmatch(args.vector)
     pick = np.flatnonzero(labels.numpy() == int(digits[1]))[:args.n] if digits else np.arange(min(args.n, len(images)))
-    outputs = gallery.arithmetic(model, args.vector, vector, images[pick], args.max_scale, args.steps, _scorers(args, model))
+    outputs = gallery.arithmetic(model, args.vector, vector, images[pick], args.max_scale, args.steps,
+                                 _scorers(args, model))
     table = outputs[-1].columns
     scales = np.unique(table["scale"])
     if digits and "digit" in table:

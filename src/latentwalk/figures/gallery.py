@@ -44,7 +44,7 @@ def model_summary(model: Model) -> Outputs:
         pixels, shape = int(np.prod(model.image_shape)), "x".join(map(str, model.image_shape))
         title = (f"{_name(model)}: {shape} images through its own networks"
                  + ("" if model.can_encode else " (no encoder: decode only)"))
-        return [draw.model_diagram(model.kind.lower(), [pixels], model.latent_dim, "model", title)]
+        return [draw.model_diagram("vae" if model.variational else "ae", [pixels], model.latent_dim, "model", title)]
     cfg = model.config
     sizes = [int(np.prod(cfg.image_shape)), *cfg.hidden]
     title = (f"{_name(model)}: {'-'.join(map(str, sizes))}-{cfg.latent_dim} "
@@ -238,7 +238,7 @@ def compare(models: list[Model], images: torch.Tensor, labels: torch.Tensor | No
                        "labels": None if labels is None else labels.numpy(), "samples": w.images[:100],
                        "confidence": float(w.scores["confidence"].mean()),
                        "confident": scores.confident_share(w.scores["confidence"])})
-    kinds = [m.kind for m in models]
+    kinds = [m.kind.replace(" ", "_") for m in models]
     prefixes = kinds if len(set(kinds)) == len(kinds) else [f"{k}{i + 1}" for i, k in enumerate(kinds)]
     columns = {f"{p}_{name}": v for p, w in zip(prefixes, prior) for name, v in w.scores.items()}
     return [draw.compare(panels, "compare"), Table("compare", columns)]

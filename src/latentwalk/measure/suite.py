@@ -62,9 +62,10 @@ def real_row(net: classifier.DigitNet, real: quality.Reference, train_x: torch.T
     return _row("real", real, train_x[np.sort(pick)], net, start)
 
 
-def sampler_row(sampler: str, run: os.PathLike | None, model, net: classifier.DigitNet, real: quality.Reference, train_x: torch.Tensor,
-                seed: int = 0, log: Callable[[str], None] = print) -> dict:
-    """As many images from `sampler` as the reference holds, decoded and measured against it."""
+def sampler_row(sampler: str, run: os.PathLike | None, model, net: classifier.DigitNet, real: quality.Reference,
+                train_x: torch.Tensor, seed: int = 0, log: Callable[[str], None] = print) -> dict:
+    """As many images from `sampler` as the reference holds, decoded and measured against it (`run`: the run
+    folder that keeps its fitted mixture, None for an outside model)."""
     start = time.perf_counter()
     gmm = samplers.mixture(run, model, train_x, log) if sampler == "gmm" else None
     z = samplers.draw(sampler, model, len(real.features), seed, train_x, gmm)

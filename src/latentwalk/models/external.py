@@ -47,8 +47,9 @@ def _first_line(e: BaseException) -> str:
 
 class External:
     """An outside model behind the interface latentwalk's own models offer to the walks, the measures and the
-    explorer: latent_dim, image_shape, kind, label, decode, encode, encoder_outputs, sample, reconstruct,
-    image_map. `name` says where it came from (an entry point, a folder) in every error."""
+    explorer: latent_dim, image_shape, kind, label, variational (encode gives a log-variance), decode, encode,
+    encoder_outputs, sample, reconstruct, image_map. `name` says where it came from (an entry point, a
+    folder) in every error."""
 
     def __init__(self, obj, name: str):
         self.obj, self.name = obj, name
@@ -72,8 +73,7 @@ class External:
         if declared is not None and tuple(declared) != self.image_shape:
             raise ConfigError(f"{name}: image_shape is {tuple(declared)} but decode(z) returns images of "
                               f"{self.image_shape}")
-        if self.can_encode:
-            self.encoder_outputs(probe)
+        self.variational = self.can_encode and self.encoder_outputs(probe)[1] is not None
 
     @property
     def data(self) -> str | None:
@@ -166,19 +166,18 @@ def from_entry(spec: str) -> External:
     module, sep, function = spec.partition(":")
     if not sep or not module or not function.isidentifier():
         raise ConfigError(f"--model-entry takes package.module:function, got {spec!r}")
-    where = f"--model-entry {spec}"
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())         # as `python -m` does: the user's own package, run from its folder
     try:
         factory = getattr(importlib.import_module(module), function)
     except AttributeError:
-        raise ConfigError(f"{where}: module {module} has no {function}") from None
+        raise ConfigError(f"{spec}: module {module} has no {function}") from None
     except Exception as e:
-        raise ConfigError(f"{where}: cannot import {module} ({_first_line(e)})") from None
+        raise ConfigError(f"{spec}: cannot import {module} ({_first_line(e)})") from None
     if not callable(factory):
-        raise ConfigError(f"{where}: {function} is a {type(factory).__name__}, not a function")
+        raise ConfigError(f"{spec}: {function} is a {type(factory).__name__}, not a function")
     try:
         obj = factory()
     except Exception as e:
-        raise ConfigError(f"{where}: {function}() raised {_first_line(e)}") from None
+        raise ConfigError(f"{spec}: {function}() raised {_first_line(e)}") from None
     return External(obj, spec)

@@ -71,7 +71,7 @@ class PythaeModel(nn.Module):
     def __init__(self, kind: str, image_shape: tuple[int, int, int], latent_dim: int,
                  encoder: nn.Module, decoder: nn.Module):
         super().__init__()
-        self.kind, self.image_shape, self.latent_dim = kind, image_shape, latent_dim
+        self.kind, self.image_shape, self.latent_dim = f"pythae {kind}", image_shape, latent_dim
         self.encoder, self.decoder = encoder, decoder
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -83,7 +83,7 @@ class PythaeModel(nn.Module):
 
 
 def _config(folder: Path) -> tuple[str, tuple[int, int, int], int, list[str]]:
-    """The model's kind, input shape, latent size, and the networks it says are its own (pickled)."""
+    """The model's kind, input shape, latent size, and the pickled networks of its own the folder holds."""
     path = folder / CONFIG
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
