@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         """The model(s) a command walks: folders (latentwalk runs, pythae models) or --model-entry."""
         c.add_argument("runs" if many else "run", type=Path, nargs="*" if many else "?",
                        help=f"{what}, or a pythae model folder (model_config.json + model.pt)")
-        c.add_argument("--model-entry", action="append" if many else "store", metavar="MODULE:FUNCTION",
+        c.add_argument("--model-entry", action="append", metavar="MODULE:FUNCTION",
                        help="your own model: a function returning an object with latent_dim and decode(z)"
                             + (" (repeat for more)" if many else "") + "; see 'Your own model' in the README")
         c.add_argument("--data", help="the labelled images an outside model encodes (mnist, fashion-mnist, an "
@@ -267,10 +267,9 @@ def _sources(args) -> list:
     from .run.source import open_sources
 
     folders = getattr(args, "runs", None) or ([args.run] if getattr(args, "run", None) else [])
-    entries = args.model_entry if isinstance(args.model_entry, list) else [args.model_entry] if args.model_entry \
-        else []
-    if not hasattr(args, "runs") and folders and entries:
-        raise ConfigError(f"give a folder or --model-entry, not both: `{args.command}` walks one model")
+    entries = args.model_entry or []
+    if not hasattr(args, "runs") and len(folders) + len(entries) > 1:
+        raise ConfigError(f"give one folder or one --model-entry: `{args.command}` walks one model")
     return open_sources(folders, entries, args.data, args.trust_pickle)
 
 
@@ -321,9 +320,10 @@ def _measure(args) -> None:
     for r in rows:
         print(f"  {r['sampler']:10s} {r['frechet_distance']:9.2f} {r['precision']:9.3f} {r['recall']:7.3f} "
               f"{r['density']:7.3f} {r['coverage']:8.3f}  {r['class_entropy']:14.3f}, {r['rarest_class']:.3f}")
-    print(f"  path length over {first['ppl_paths']:,} prior paths ({first['ppl_geodesic_paths']:,} for the geodesic; "
-          f"ε = {first['ppl_epsilon']:g}): "
-          + ", ".join(f"{m} {v:.1f}" for m, v in first["ppl"].items()))
+    if first["ppl"]:
+        print(f"  path length over {first['ppl_paths']:,} prior paths ({first['ppl_geodesic_paths']:,} for the "
+              f"geodesic; ε = {first['ppl_epsilon']:g}): "
+              + ", ".join(f"{m} {v:.1f}" for m, v in first["ppl"].items()))
 
 
 def _demo(args) -> None:

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, start_serve, stop
+from latentwalk.data import datasets
 
 EXAMPLE = ROOT / "examples" / "own_vae"
 ENTRY = "own_vae.vae:load"
@@ -80,8 +81,10 @@ def test_served_beside_nothing_else(project):
     try:
         with httpx.Client(base_url=url, timeout=120) as client:
             (model,) = client.get("/api/models").json()["models"]
-            assert model["name"] == ENTRY and model["label"] == "own VAE" and model["data"] == "mnist"
+            assert model["name"] == ENTRY and model["label"] == "own VAE" and model["data_name"] == "mnist"
             assert model["hidden"] is None and len(model["scatter"]["x"]) == 2000
+            assert model["data"] == datasets.fingerprint(datasets.load("mnist")[0])   # as a run on MNIST records
+            assert model["methods"] == ["lerp", "slerp", "nlerp", "geodesic"]
             z = [[0.0, 0.0], [1.5, -0.5]]
             answer = client.post("/api/decode", json={"model": ENTRY, "z": z}).json()
             pixels = np.frombuffer(base64.b64decode(answer["images"]["pixels"]), np.uint8).reshape(2, 28, 28)

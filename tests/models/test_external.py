@@ -58,6 +58,10 @@ def nans(): return Decoder(scale=float("nan"))
 def numpy_out(): m = Decoder(); m.decode = lambda z: np.zeros((len(z), 1, 28, 28)); return m
 def wrong_encode(): return WrongEncode()
 def declared_wrong(): m = Decoder(); m.image_shape = (1, 32, 32); return m
+def shape_int(): m = Decoder(); m.image_shape = 784; return m
+def exits(): raise SystemExit("bye")
+def half(): m = Decoder(); m.decode = lambda z: Decoder.decode(m, z).half(); return m
+def expanded(): m = Decoder(); m.decode = lambda z: torch.full((1, 1, 1, 1), 0.5).expand(len(z), 1, 28, 28); return m
 '''
 
 
@@ -81,11 +85,11 @@ def entry(name: str) -> str:
     ("tanh_range", "lw_user_models:tanh_range: decode(z) returned values in [-0."),
     ("nans", "lw_user_models:nans: decode(z) returned values in [nan, nan]; images must be in [0, 1]"),
     ("numpy_out", "lw_user_models:numpy_out: decode(z) returned a ndarray; it must return a torch tensor"),
-    ("wrong_encode", "lw_user_models:wrong_encode: encode(x) of 2 images returned codes of (2, 3); it must "
-                     "return float codes (2, 2)"),
     ("declared_wrong", "lw_user_models:declared_wrong: image_shape is (1, 32, 32) but decode(z) returns images "
                        "of (1, 28, 28)"),
     ("missing", "lw_user_models:missing: module lw_user_models has no missing"),
+    ("shape_int", "lw_user_models:shape_int: image_shape must be three integers (C, H, W), got 784"),
+    ("exits", "lw_user_models:exits: exits() raised SystemExit: bye"),
 ])
 def test_a_bad_entry_point_is_one_line_naming_it(capsys, user, name, message):
     err = one_line_error(capsys, "grid", "--model-entry", entry(name), "--out", user / "figs")
@@ -93,14 +97,30 @@ def test_a_bad_entry_point_is_one_line_naming_it(capsys, user, name, message):
     assert not (user / "figs").exists()
 
 
+def test_a_wrong_encode_is_refused_where_it_is_used(capsys, user):
+    """decode-only commands still run; the first command that encodes names the entry point and what is wrong."""
+    code, _, err = run_cli(capsys, "grid", "--model-entry", entry("wrong_encode"), "--size", "3", "--out", user / "g")
+    assert code == 0, err
+    err = one_line_error(capsys, "scatter", "--model-entry", entry("wrong_encode"), "--data", "mnist",
+                         "--out", user / "s")
+    assert "lw_user_models:wrong_encode: encode(x) of 1000 images returned codes of (1000, 3); it must return " \
+           "float codes (1000, 2)" in err
+    assert not (user / "s").exists()
+
+
 def test_entry_point_spelling_and_imports(capsys, user):
     assert "--model-entry takes package.module:function, got 'lw_user_models.good'" in \
         one_line_error(capsys, "grid", "--model-entry", "lw_user_models.good")
     assert "cannot import no_such_pkg.vae (ModuleNotFoundError: No module named 'no_such_pkg')" in \
         one_line_error(capsys, "grid", "--model-entry", "no_such_pkg.vae:load")
-    assert "give a folder or --model-entry, not both" in \
+    assert "give one folder or one --model-entry: `grid` walks one model" in \
         one_line_error(capsys, "grid", user, "--model-entry", entry("good"))
+    assert "give one folder or one --model-entry" in \
+        one_line_error(capsys, "grid", "--model-entry", entry("good"), "--model-entry", entry("decode_only"))
     assert "give a run folder (or a pythae model folder), or --model-entry" in one_line_error(capsys, "grid")
+    (user / "lw_broken.py").write_text("import torch\nx = torch.this_does_not_exist\ndef load(): pass\n")
+    assert "lw_broken:load: cannot import lw_broken (AttributeError: module 'torch' has no attribute" in \
+        one_line_error(capsys, "grid", "--model-entry", "lw_broken:load")
 
 
 def test_a_model_is_walked_through_its_own_decode(capsys, user):
@@ -153,3 +173,30 @@ def test_measures_refuse_images_the_feature_network_cannot_read(capsys, user):
     err = one_line_error(capsys, "measure", "--model-entry", entry("colour"), "--data", user / "colour.npz",
                          "--sampler", "prior", "--n", "10")
     assert "the feature network reads 1x28x28 grey digits; " in err and "holds 3x8x8 images" in err
+
+
+def test_models_without_gradients_or_float32_are_walked_with_what_they_can(capsys, user):
+    """decode under torch.no_grad: no geodesic (measure leaves it out and says so; the explorer offers the
+    closed forms); 16-bit images: no path length; an expanded (read-only) tensor decodes untouched."""
+    code, out, err = run_cli(capsys, "measure", "--model-entry", entry("no_grad"), "--data", "mnist", "--sampler",
+                             "prior", "--n", "100", "--paths", "100", "--geodesic-paths", "10", "--json")
+    assert code == 0, err
+    assert "geodesic path length left out: it needs gradients through decode(z)" in err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert set(rows[-1]["ppl"]) == {"lerp", "slerp", "nlerp"}
+    code, out, err = run_cli(capsys, "interpolate", "--model-entry", entry("no_grad"), "--data", "mnist",
+                             "--method", "lerp", "--out", user / "i")
+    assert code == 0 and (user / "i" / "interpolate.png").is_file()
+    assert not (user / "i" / "interpolate_plane.png").exists()      # its shading needs the decoder's Jacobian
+
+    from latentwalk.explorer.workbench import Workbench
+    bench = Workbench([open_entry(entry("no_grad"), "mnist")], None, log=lambda s: None)
+    assert bench.describe()["models"][0]["methods"] == ["lerp", "slerp", "nlerp"]
+    assert set(bench.interpolate(entry("no_grad"), [0.0, 1.0], [1.0, 0.0], steps=5)["rows"]) == \
+        {"lerp", "slerp", "nlerp"}
+
+    code, out, err = run_cli(capsys, "measure", "--model-entry", entry("half"), "--data", "mnist", "--sampler",
+                             "prior", "--n", "100", "--paths", "100", "--geodesic-paths", "10")
+    assert code == 0 and "path length left out: decode gives 16-bit images" in err and "path length over" not in out
+    source = open_entry(entry("expanded"))
+    assert torch.equal(source.model.decode(torch.zeros(3, 2)), torch.full((3, 1, 28, 28), 0.5))

@@ -61,6 +61,8 @@ def test_commands_open_a_pythae_folder(capsys, trained, tmp_path):
         one_line_error(capsys, "scatter", trained, "--out", tmp_path / "s")
     code, out, err = run_cli(capsys, "scatter", trained, "--data", "mnist", "--limit", "500", "--out", tmp_path / "s")
     assert code == 0 and (tmp_path / "s" / "scatter.png").is_file(), err
+    assert f"{trained.parent} is a pythae training folder: give its model, {trained}" in \
+        one_line_error(capsys, "grid", trained.parent, "--out", tmp_path / "x")
     assert sorted(p.name for p in trained.iterdir()) == ["environment.json", "model.pt", "model_config.json",
                                                          "training_config.json"]      # nothing written there
 

@@ -95,8 +95,8 @@ class Interpolate(Body):
     a: Vector
     b: Vector
     steps: Steps = 101
-    methods: Annotated[list[Annotated[str, Field(max_length=16)]], Field(min_length=1, max_length=4)] = \
-        ["lerp", "slerp", "nlerp", "geodesic"]
+    methods: Annotated[list[Annotated[str, Field(max_length=16)]], Field(min_length=1, max_length=4)] | None = \
+        None                  # None: every method the model can walk
 
 
 class Endpoints(Body):

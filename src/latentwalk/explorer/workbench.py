@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..data import datasets
 from ..errors import ConfigError, LatentwalkError, is_int, require
 from ..measure import attributes, classifier, ppl, record, samplers, suite
 from ..measure.scores import scorers
@@ -105,8 +106,11 @@ def describe(source: Source) -> dict:
         "name": source.name, "kind": model.kind, "label": model.label, "latent_dim": model.latent_dim,
         "image_shape": list(model.image_shape), "hidden": list(model.config.hidden) if own else None,
         "arch": model.config.arch if own else "its own", "epochs": len(metrics) if run is not None else None,
-        "data": checkpoint.load_config(run).data.fingerprint if run is not None else source.data,
+        "data": checkpoint.load_config(run).data.fingerprint if run is not None else
+        datasets.fingerprint(source.train_data()[0]),          # the same data shows the same fingerprint
+        "data_name": checkpoint.load_config(run).data.name if run is not None else source.data,
         "test_neg_elbo": metrics[-1].get("test_neg_elbo") if metrics else None,
+        "methods": list(core.methods_of(model)),
         "measures": measures(run), "plane": plane, "extent": round(extent, 2),
         "weights": {"name": weight_name, "dims": order[:SLIDERS], "values": _floats(weights[:SLIDERS])},
         "scatter": {"x": _floats(xy[:, 0], 3), "y": _floats(xy[:, 1], 3),
@@ -188,10 +192,11 @@ class Workbench:
         a, b = core.prior_pairs(model.latent_dim, 1, seed)[0]
         return {"a": _floats(a, 6), "b": _floats(b, 6)}
 
-    def interpolate(self, name: str, a, b, steps: int = 101, methods: list[str] = core.METHODS) -> dict:
+    def interpolate(self, name: str, a, b, steps: int = 101, methods: list[str] | None = None) -> dict:
         """lerp, slerp, nlerp and the geodesic from a to b: decoded, with the norm and the classifier's scores
         per step, and the roughness at each step (ppl.local) with its trimmed mean, the path's own path length."""
         model = self.model(name)
+        methods = core.methods_of(model) if methods is None else methods
         a, b = self._latent(model, a, "a", rows=False), self._latent(model, b, "b", rows=False)
         core.check_steps(steps, 2, MAX_STEPS)
         t = np.linspace(0, 1, steps)

@@ -53,8 +53,8 @@ def _interpolate(args, source: Source) -> Result:
     walks = core.interpolations(model, shapes, args.steps, _scorers(args, model))
     numbers = None if args.no_classifier or not _judged(model) else curves.compare(model, classifier.load(), shapes)
     outputs = gallery.interpolate(model, walks, args.source, numbers)
-    if model.latent_dim == 2 and source.can_encode and (source.run or source.data):
-        outputs += gallery.paths_plane(model, walks, *source.test_data(2000))
+    if model.latent_dim == 2 and source.can_encode and (source.run or source.data) and model.differentiable:
+        outputs += gallery.paths_plane(model, walks, *source.test_data(2000))    # shaded by the magnification
     if not numbers:
         return outputs, []
     pairs = len(next(iter(numbers.values()))["length"])

@@ -28,6 +28,7 @@ def _name(model: Model) -> str:
 
 def _check_dims(model: Model, dims: tuple[int, int] | None, what: str) -> tuple[int, int]:
     d = model.latent_dim
+    require(d >= 2, f"{what} shows a plane of two latent dimensions; this model has z = 1")
     if dims is None:
         require(d == 2, f"{what} of a {d}-D model needs --dims I J: the two latent dimensions to show "
                         f"(0..{d - 1}); the others are held at --fix")
@@ -75,7 +76,7 @@ def scatter(model: Model, images: torch.Tensor, labels: torch.Tensor | None,
             dims: tuple[int, int] | None = None) -> Outputs:
     """The encoded test set in a latent plane over the prior (d > 2: the plane of the walk core)."""
     mu, logvar = codes(model, images)
-    if dims is None:
+    if dims is None and model.latent_dim >= 2:
         i, j = core.plane(core.ranked_dims(mu, logvar)[0]) if model.latent_dim > 2 else (0, 1)
         note = "" if model.latent_dim == 2 else " (the two dimensions with the largest KL)"
     else:

@@ -104,7 +104,12 @@ def measure(source: Source | str | os.PathLike, which: Sequence[str] = samplers.
     require(n <= len(test_x), f"--n must be at most {len(test_x):,}, the test images of {data}")
     train_x = source.train_data()[0]
     real = quality.Reference.of(test_f[:n])
-    steps = ["real", *dict.fromkeys(which), *(f"ppl {m}" for m in core.METHODS)]
+    methods = core.methods_of(model) if model.precise else ()
+    if not model.precise:
+        log("path length left out: decode gives 16-bit images, too coarse for its steps of 1e-4")
+    elif methods != core.METHODS:
+        log("geodesic path length left out: it needs gradients through decode(z)")
+    steps = ["real", *dict.fromkeys(which), *(f"ppl {m}" for m in methods)]
     rows, lengths, seconds = [], {}, {}
     with tqdm(steps, desc="measure", unit="step", disable=None, file=sys.stderr) as bar:
         for step in bar:

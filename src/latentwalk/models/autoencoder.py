@@ -100,6 +100,8 @@ class AutoEncoder(nn.Module):
     """Shared body of AE and VAE: encoder to `out_dim` numbers, decoder from `latent_dim` to pixel logits."""
 
     variational = False
+    differentiable = True       # gradients flow through decode (geodesics); outside models are probed
+    precise = True              # decodes in float32: fine enough for the path length's small steps
 
     def __init__(self, config: ModelConfig):
         super().__init__()

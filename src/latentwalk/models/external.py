@@ -14,6 +14,10 @@ and, where the model has them:
     data: str                    the labelled images to encode, as `latentwalk train --data` names them:
                                  "mnist", "fashion-mnist", an .npz file or an image folder
     kind: str                    a short label for titles and tables, e.g. "VAE"
+    device                       where decode wants its codes (default: where an nn.Module's parameters are)
+
+An `nn.Module` is put in eval mode; any other object is used as it is (a wrapper puts its networks in eval
+mode itself).
 
 `--model-entry package.module:function` names a function that takes no arguments and returns such an object
 (the current folder is importable, as with `python -m`). `External` checks it once on a probe batch and then
@@ -24,13 +28,14 @@ garbage. Geodesics also need gradients through decode (no `torch.no_grad` inside
 from __future__ import annotations
 
 import importlib
+import numbers
 import os
 import sys
 
 import torch
 from torch import nn
 
-from ..errors import ConfigError, is_int
+from ..errors import ConfigError
 
 PROBE = 2           # codes decoded (and their images encoded) to check a model when it is opened
 TOLERANCE = 1e-4    # how far outside [0, 1] a decoded pixel may stray (rounding of a sigmoid)
@@ -53,27 +58,41 @@ class External:
 
     def __init__(self, obj, name: str):
         self.obj, self.name = obj, name
-        d = getattr(obj, "latent_dim", None)
-        if not callable(getattr(obj, "decode", None)) or not is_int(d) or d < 1:
+        try:                          # the user's attributes may be properties that raise
+            d, decode, encode = (getattr(obj, a, None) for a in ("latent_dim", "decode", "encode"))
+            kind, declared, device = (getattr(obj, a, None) for a in ("kind", "image_shape", "device"))
+        except Exception as e:
+            raise ConfigError(f"{name}: reading its attributes raised {_first_line(e)}") from None
+        if not callable(decode) or not isinstance(d, numbers.Integral) or isinstance(d, bool) or d < 1:
             raise ConfigError(f"{name} gave a {type(obj).__name__}, not a model: it needs an integer latent_dim "
                               f">= 1 and a method decode(z) (see 'Your own model' in the README)")
-        self.latent_dim = d
+        if declared is not None and not (isinstance(declared, (tuple, list)) and len(declared) == 3
+                                         and all(isinstance(s, numbers.Integral) for s in declared)):
+            raise ConfigError(f"{name}: image_shape must be three integers (C, H, W), got {declared!r}")
+        self.latent_dim = int(d)
         if isinstance(obj, nn.Module):
-            obj.eval()
+            obj.eval()                # an object that only holds modules must put them in eval mode itself
         params = list(obj.parameters()) if isinstance(obj, nn.Module) else []
-        self.device = params[0].device if params else torch.device("cpu")
-        kind = getattr(obj, "kind", None)
+        self.device = torch.device(device) if isinstance(device, (str, torch.device)) else \
+            params[0].device if params else torch.device("cpu")
         self.kind = kind if isinstance(kind, str) and kind else "model"
         self.label = kind if isinstance(kind, str) and kind else name
-        self.can_encode = callable(getattr(obj, "encode", None))
-        declared = getattr(obj, "image_shape", None)
+        self.can_encode = callable(encode)
         self.image_shape: tuple[int, ...] | None = None
-        probe = self.decode(torch.randn(PROBE, d, generator=torch.Generator().manual_seed(0)))
+        z = torch.randn(PROBE, self.latent_dim, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            probe = self._checked_images(self._call("decode", z.to(self.device)), PROBE)
         self.image_shape = tuple(probe.shape[1:])
         if declared is not None and tuple(declared) != self.image_shape:
             raise ConfigError(f"{name}: image_shape is {tuple(declared)} but decode(z) returns images of "
                               f"{self.image_shape}")
-        self.variational = self.can_encode and self.encoder_outputs(probe)[1] is not None
+        # float16 / bfloat16 images cannot resolve the path length's step of 1e-4 (measure/ppl.py)
+        self.precise = probe.dtype in (torch.float32, torch.float64)
+        try:                          # a wrong encode is refused when a command uses it, not before a grid
+            self.variational = self.can_encode and self.encoder_outputs(probe.float())[1] is not None
+        except ConfigError:
+            self.variational = False
+        self._differentiable: bool | None = None
 
     @property
     def data(self) -> str | None:
@@ -113,22 +132,34 @@ class External:
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Codes (n, d) -> images (n, C, H, W), float32 in [0, 1], checked."""
         z = self._codes(z)
-        return self._checked_images(self._call("decode", z), len(z)).float().clamp_(0, 1)
+        return self._checked_images(self._call("decode", z), len(z)).float().clamp(0, 1)
+
+    @property
+    def differentiable(self) -> bool:
+        """Whether gradients flow from decode's images back to the codes (geodesics, the magnification)."""
+        if self._differentiable is None:
+            z = torch.zeros(PROBE, self.latent_dim, device=self.device, requires_grad=True)
+            try:
+                with torch.enable_grad():
+                    x = self.obj.decode(z)
+                    ok = isinstance(x, torch.Tensor) and x.requires_grad
+                    if ok:
+                        x.float().sum().backward()
+                        ok = z.grad is not None and bool(torch.isfinite(z.grad).all())
+            except Exception:           # decoding through numpy, say: not differentiable
+                ok = False
+            self._differentiable = ok
+        return self._differentiable
 
     def image_map(self):
-        """decode as a differentiable map (geodesics), the model's parameters frozen."""
+        """decode as a differentiable map (geodesics), float32, the model's parameters frozen."""
+        if not self.differentiable:
+            raise CapabilityError(f"geodesics need gradients through decode(z), and {self.name} decodes without "
+                                  f"them (under torch.no_grad, detached or through numpy)")
         if isinstance(self.obj, nn.Module):
             for p in self.obj.parameters():
                 p.requires_grad_(False)
-
-        def mapped(z: torch.Tensor) -> torch.Tensor:
-            with torch.enable_grad():
-                x = self._checked_images(self._call("decode", z.to(self.device)), len(z))
-            if z.requires_grad and not x.requires_grad:
-                raise CapabilityError(f"geodesics need gradients through decode(z), and {self.name} decodes "
-                                      f"without them (under torch.no_grad or through numpy)")
-            return x
-        return mapped
+        return lambda z: self._checked_images(self._call("decode", z.to(self.device)), len(z)).float()
 
     def encoder_outputs(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(codes, log-variance or None) of float images (n, C, H, W), checked."""
@@ -169,15 +200,16 @@ def from_entry(spec: str) -> External:
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())         # as `python -m` does: the user's own package, run from its folder
     try:
-        factory = getattr(importlib.import_module(module), function)
-    except AttributeError:
-        raise ConfigError(f"{spec}: module {module} has no {function}") from None
-    except Exception as e:
+        imported = importlib.import_module(module)
+    except (Exception, SystemExit) as e:
         raise ConfigError(f"{spec}: cannot import {module} ({_first_line(e)})") from None
+    factory = getattr(imported, function, None)
+    if factory is None:
+        raise ConfigError(f"{spec}: module {module} has no {function}")
     if not callable(factory):
         raise ConfigError(f"{spec}: {function} is a {type(factory).__name__}, not a function")
     try:
         obj = factory()
-    except Exception as e:
+    except (Exception, SystemExit) as e:        # sys.exit() in the user's function too: one line, not an exit
         raise ConfigError(f"{spec}: {function}() raised {_first_line(e)}") from None
     return External(obj, spec)

@@ -76,7 +76,10 @@ def open_folder(path: str | os.PathLike, data: str | None = None, trust_pickle: 
     """A latentwalk run folder or a pythae model folder (told apart by their files). `data` is for the
     pythae folder; a run folder reads the data it was trained on."""
     path = Path(path)
-    if path.is_dir() and not (path / checkpoint.CONFIG).exists() and pythae_folder.is_pythae_folder(path):
+    foreign = path.is_dir() and not (path / checkpoint.CONFIG).exists()
+    if foreign and pythae_folder.is_pythae_folder(path / "final_model"):
+        raise RunError(f"{path} is a pythae training folder: give its model, {path / 'final_model'}")
+    if foreign and pythae_folder.is_pythae_folder(path):
         model = External(pythae_folder.load(path, trust_pickle), str(path))
         return Source(path.name, model, data=data)
     return Source(path.name, checkpoint.load(path), run=path)

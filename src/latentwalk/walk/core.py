@@ -64,6 +64,11 @@ def check_steps(steps: int, low: int, high: int, name: str = "steps") -> None:
     require(is_int(steps) and low <= steps <= high, f"{name} must be an integer in {low}..{high}, got {steps!r}")
 
 
+def methods_of(model: Model) -> tuple[str, ...]:
+    """The interpolation methods a model can walk: all, or the closed forms where decode has no gradients."""
+    return METHODS if model.differentiable else CLOSED_FORM
+
+
 def check_methods(methods: Sequence[str]) -> list[str]:
     """The interpolation methods asked for, each once, in the order given."""
     unknown = [m for m in methods if m not in METHODS]

@@ -51,8 +51,8 @@ function measuresBox(m) {
       `${record.network.sha256.slice(0, 8)}…, ${fmt(100 * record.network.test_accuracy)}% test accuracy)` }));
     return box;
   }
-  box.append(el("div", { class: "meta", text: error ||
-    `not measured yet: latentwalk measure …/${m.name} measures it with 10,000 samples per row` }));
+  box.append(el("div", { class: "meta", text: error || (m.hidden == null ? "not measured yet" :   // an outside model
+    `not measured yet: latentwalk measure …/${m.name} measures it with 10,000 samples per row`) }));
   if (state.classifier) {
     const button = el("button", { class: "measure", text: quickLabel() });
     button.addEventListener("click", () => attempt(measureModel(m, button)));

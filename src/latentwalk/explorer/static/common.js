@@ -6,7 +6,6 @@
 const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
   "#bcbd22", "#17becf"];
 const METHOD_COLOURS = { lerp: "#d6336c", slerp: "#1c7ed6", nlerp: "#37b24d", geodesic: "#f08c00" };
-const METHODS = ["lerp", "slerp", "nlerp", "geodesic"];
 const PLANE = 340, DECODED = 140, STRIP_COLUMNS = 11;
 
 const state = {
@@ -82,9 +81,11 @@ function fmt(v, digits = 2) { return Number(v).toFixed(digits); }
 function verdict(r, k) {
   return r.confidence ? `digit ${r.digit[k]} (${fmt(r.confidence[k])})` : "";
 }
-function title(m) { return m.label === m.name ? `${m.name} z=${m.latent_dim}` : `${m.label} z=${m.latent_dim} · ${m.name}`; }
+function title(m) {
+  return m.label === m.name ? `${m.name} z=${m.latent_dim}` : `${m.label} z=${m.latent_dim} · ${m.name}`;
+}
 function meta(m) {   // an outside model: its own networks, its data named, no training record of ours
-  if (m.hidden == null) return `its own networks · ${m.image_shape.join("x")} images · data: ${m.data ?? "none"}`;
+  if (m.hidden == null) return `its own networks · ${m.image_shape.join("x")} images · data: ${m.data_name}`;
   const loss = m.test_neg_elbo == null ? "" : ` · test −ELBO ${fmt(m.test_neg_elbo)}`;
   return `${m.arch.toUpperCase()} ${m.hidden.join("-")} · ${m.epochs} epochs${loss}`;
 }

@@ -46,7 +46,7 @@ function buildInterp() {
   $("#interp-panels").replaceChildren(...shownModels().map((m) => {
     const rows = {};
     const panel = el("div", { class: "panel", "data-model": m.name }, [el("h3", { text: title(m) })]);
-    for (const method of METHODS) {
+    for (const method of m.methods) {       // a model whose decode has no gradients walks no geodesic
       const strip = el("canvas", { class: "strip", width: STRIP_COLUMNS * 34, height: 34 });
       const current = el("canvas", { class: "current", width: 68, height: 68, "data-method": method });
       const caption = el("div", { class: "caption" }), length = el("div", { class: "length" });
@@ -67,8 +67,8 @@ async function loadInterp() {
   await Promise.all(interpPanels().map(async (p) => {
     const [a, b] = endpoints(p.model);
     const r = await api("/api/interpolate", { model: p.model.name, a, b, steps: 101 });
-    p.result = { ...r, images: Object.fromEntries(METHODS.map((k) => [k, unpack(r.rows[k].images)])) };
-    for (const k of METHODS) {
+    p.result = { ...r, images: Object.fromEntries(p.model.methods.map((k) => [k, unpack(r.rows[k].images)])) };
+    for (const k of p.model.methods) {
       const img = p.result.images[k], strip = p.rows[k].strip, w = strip.width / STRIP_COLUMNS;
       for (let c = 0; c < STRIP_COLUMNS; c++) paint(strip, img, c * 10, c * w, 0, w, strip.height);
       p.rows[k].length.textContent = pathLength(p.model, k, r.rows[k]);
@@ -88,24 +88,25 @@ function showT() {
   for (const p of interpPanels()) {
     const r = p.result;
     if (!r) continue;
-    for (const k of METHODS) {
+    const methods = p.model.methods;
+    for (const k of methods) {
       const row = r.rows[k];
       paint(p.rows[k].current, p.result.images[k], step);
       p.rows[k].caption.textContent = `t = ${fmt(t)} · |z| = ${fmt(row.norm[step])} ${verdict(row, step)}`;
     }
-    const d = p.model.latent_dim, norms = METHODS.map((k) => r.rows[k].norm);
+    const d = p.model.latent_dim, norms = methods.map((k) => r.rows[k].norm);
     const top = Math.max(r.sqrt_d, ...norms.flat()) * 1.1;
     chart(p.norm, { label: "|z| along the path", ymin: 0, ymax: top, marker: t,
-      series: METHODS.map((k) => ({ colour: METHOD_COLOURS[k], values: r.rows[k].norm })),
+      series: methods.map((k) => ({ colour: METHOD_COLOURS[k], values: r.rows[k].norm })),
       levels: [{ name: "√d", value: Math.sqrt(d) }, { name: "√(d/2)", value: Math.sqrt(d / 2) }] });
     if (r.rows.lerp.confidence) {
       chart(p.conf, { label: "classifier confidence", ymin: 0, ymax: 1, marker: t,
-        series: METHODS.map((k) => ({ colour: METHOD_COLOURS[k], values: r.rows[k].confidence })) });
+        series: methods.map((k) => ({ colour: METHOD_COLOURS[k], values: r.rows[k].confidence })) });
     }
     if (r.rows.lerp.roughness) {
       chart(p.rough, { label: "roughness: |Δfeatures|² / ε² at t", ymin: 0, marker: t,
-        ymax: Math.max(...METHODS.map((k) => Math.max(...r.rows[k].roughness))) * 1.05 || 1,
-        series: METHODS.map((k) => ({ colour: METHOD_COLOURS[k], values: r.rows[k].roughness })) });
+        ymax: Math.max(...methods.map((k) => Math.max(...r.rows[k].roughness))) * 1.05 || 1,
+        series: methods.map((k) => ({ colour: METHOD_COLOURS[k], values: r.rows[k].roughness })) });
     }
   }
 }
