@@ -105,11 +105,12 @@ def test_interrupted_demo_resumes(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "latentwalk", "demo", "--quick", "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     deadline = time.time() + 900
-    while not (out / "vae2" / "metrics.jsonl").exists() and time.time() < deadline:   # the last model started
+    # the last model's first epoch saved: weights are its checkpoint's last file (metrics.jsonl is its first)
+    while not (out / "vae2" / "weights.safetensors").exists() and time.time() < deadline:
         time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)                    # the demo alone: its training workers must die with it
     proc.wait()
-    assert (out / "vae2" / "metrics.jsonl").exists(), "the demo never finished the last model's first epoch"
+    assert (out / "vae2" / "weights.safetensors").exists(), "the demo never finished the last model's first epoch"
     time.sleep(3)                                       # a worker left alive would finish epoch 2 by now
     done = {name: checkpoint.last_epoch(out / name) if (out / name / "train_state.safetensors").exists() else 0
             for name in ("ae2", "vae2", "vae10", "vae500")}
