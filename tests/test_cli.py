@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from conftest import ROOT, one_line_error, run_cli
+from latentwalk.run import checkpoint
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -37,9 +38,24 @@ def test_error_paths(capsys, tmp_path, argv, message):
     assert not (tmp_path / "r").exists()
 
 
-def test_resume_refuses_new_settings(capsys, small_run):
-    err = one_line_error(capsys, "train", "--resume", "--out", small_run, "--latent-dim", "3")
-    assert "only --epochs may change (drop --latent-dim)" in err
+def test_resume_refuses_new_settings_named_as_typed(capsys, small_run):
+    before = {p.name: p.read_bytes() for p in small_run.iterdir()}
+    err = one_line_error(capsys, "train", "--resume", "--out", small_run, "--latent-dim", "3", "--model", "ae",
+                         "--hidden", "64,16", "--binarize", "--batch-size", "64")     # the batch size is the run's
+    assert "--latent-dim 3 differs from its --latent-dim 4" in err and "--model ae differs from its --model vae" in err
+    assert "--hidden 64,16 differs from its --hidden 64,32" in err and "--binarize differs from its no --binarize" in err
+    assert "batch" not in err and err.rstrip().endswith("(only --epochs may change)")
+    assert {p.name: p.read_bytes() for p in small_run.iterdir()} == before
+
+
+def test_resume_accepts_the_same_command_again(capsys, small_npz, tmp_path):
+    """A user re-running the command that started the run, with --resume added and more epochs."""
+    command = ["train", "--data", small_npz, "--hidden", "32", "--latent-dim", "2", "--model", "vae",
+               "--batch-size", "64", "--seed", "0", "--device", "cpu", "--out", tmp_path / "run"]
+    assert run_cli(capsys, *command, "--epochs", "1")[0] == 0
+    code, out, err = run_cli(capsys, *command, "--resume", "--epochs", "2")
+    assert code == 0, err
+    assert [m["epoch"] for m in checkpoint.read_metrics(tmp_path / "run")] == [1, 2]
 
 
 def test_out_folder_is_never_overwritten(capsys, small_run):

@@ -1,6 +1,8 @@
 """Atomic file writes: write a temporary file beside the target, flush it to disk, then rename.
 
-A reader (or a process that was killed half-way) sees either the old file or the new one, never a mix.
+A reader (or a process that was killed half-way) sees either the old file or the new one, never a mix. A
+rename is an entry of the folder, and POSIX keeps it only once the folder itself is synced: a writer whose
+files must survive a power loss calls `sync_folder` after its renames (the run folder does, each epoch).
 """
 
 from __future__ import annotations
@@ -37,6 +39,17 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def sync_folder(folder: str | os.PathLike) -> None:
+    """fsync a folder, so that the renames made in it are on disk (Linux and macOS; Windows has no such call)."""
+    if os.name == "nt":
+        return
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def leftovers(path: str | os.PathLike) -> list[Path]:

@@ -103,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="auto (default): bf16 autocast where the hardware computes it natively, else float32; "
                         "fp16 needs a GPU")
     t.add_argument("--compile", action="store_true", help="train through torch.compile")
+    t.add_argument("--tensorboard", action="store_true",
+                   help="log scalars, image grids and the test codes to OUT/tensorboard (see them with "
+                        "`tensorboard --logdir runs/`); a resumed run that has them goes on logging")
 
     v = sub.add_parser("convert", help="convert an image folder or .npz once into a folder read from disk")
     v.add_argument("source", type=Path, help="an image folder (one subfolder per label) or an .npz file")
@@ -218,6 +221,35 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# How a setting is typed on the command line: its flag, and its value as a user writes it
+FLAGS = {"kind": "--model", "name": "--data", "greyscale": "--greyscale"}
+
+
+def _typed(key: str, value) -> str:
+    if isinstance(value, bool):
+        if key == "greyscale":
+            return "--greyscale" if value else "--rgb"
+        return f"--{key.replace('_', '-')}" if value else f"no --{key.replace('_', '-')}"
+    shown = ",".join(map(str, value)) if key == "hidden" else "x".join(map(str, value)) if key == "size" else value
+    return f"{FLAGS.get(key, '--' + key.replace('_', '-'))} {shown}"
+
+
+def _check_resume(out: Path, given: dict) -> None:
+    """--resume repeats the run's own settings: those given again unchanged are fine, the others are refused,
+    named as the user typed them."""
+    from dataclasses import asdict
+
+    from .run import checkpoint
+
+    cfg = checkpoint.load_config(out)
+    stored = {**cfg.model.to_dict(), **asdict(cfg.data), **asdict(cfg.train)}
+    differ = [k for k, v in given.items() if (tuple(v) if isinstance(v, (list, tuple)) else v) != stored[k]]
+    if differ:
+        raise ConfigError(f"--resume continues {out} with its own settings, and "
+                          + "; ".join(f"{_typed(k, given[k])} differs from its {_typed(k, stored[k])}" for k in differ)
+                          + ": drop them or train a new run (only --epochs may change)")
+
+
 def _train(args) -> None:
     from .models import ModelConfig
     from .run.config import DataConfig, TrainConfig
@@ -228,17 +260,17 @@ def _train(args) -> None:
     data_opts = {"name": args.data, "binarize": args.binarize, "greyscale": args.greyscale, "size": args.size}
     train_opts = {"batch_size": args.batch_size, "lr": args.lr, "lr_schedule": args.lr_schedule, "seed": args.seed,
                   "kl_warmup": args.kl_warmup, "device": args.device}
-    given = [k for k, v in {**model_opts, **data_opts, **train_opts}.items() if v is not None]
+    given = {k: v for k, v in {**model_opts, **data_opts, **train_opts}.items() if v is not None}
     if args.resume:
-        if given:
-            raise ConfigError(f"--resume continues the run with its own settings; only --epochs may change "
-                              f"(drop {', '.join('--' + k.replace('_', '-') for k in given)})")
-        fit(args.out, resume=True, epochs=args.epochs, precision=args.precision, compile=args.compile)
+        _check_resume(args.out, given)
+        fit(args.out, resume=True, epochs=args.epochs, precision=args.precision, compile=args.compile,
+            tensorboard=args.tensorboard)
     else:
         def pick(opts):
             return {k: v for k, v in opts.items() if v is not None}
         fit(args.out, ModelConfig(**pick(model_opts)), DataConfig(**pick(data_opts)),
-            TrainConfig(**pick(train_opts)), epochs=args.epochs, precision=args.precision, compile=args.compile)
+            TrainConfig(**pick(train_opts)), epochs=args.epochs, precision=args.precision, compile=args.compile,
+            tensorboard=args.tensorboard)
     if os.environ.get("RANK", "0") == "0":         # under torchrun, rank 0 speaks for all
         print(f"wrote {args.out}")
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:

@@ -74,6 +74,77 @@ def test_kill_during_an_epoch_then_resume(tmp_path, small_npz):
     assert sorted(p.name for p in run.iterdir()) == sorted(FILES)          # the stale temp file is gone
 
 
+def test_each_checkpoint_syncs_its_files_then_the_folder(tmp_path, small_npz, monkeypatch):
+    """A spy on os.fsync and os.replace: each file is synced before its rename, and the run folder after the
+    epoch's last rename (else a power loss could forget the renames)."""
+    events = []
+    fsync, replace = os.fsync, os.replace
+
+    def spy_fsync(fd):
+        target = Path(os.readlink(f"/proc/self/fd/{fd}"))
+        events.append(("fsync", target.name if target != run else "FOLDER"))
+        return fsync(fd)
+
+    def spy_replace(src, dst):
+        events.append(("rename", Path(dst).name))
+        return replace(src, dst)
+
+    run = tmp_path / "run"
+    monkeypatch.setattr(os, "fsync", spy_fsync)
+    monkeypatch.setattr(os, "replace", spy_replace)
+    train_small(run, small_npz, epochs=2)
+    ends = [i for i, e in enumerate(events) if e == ("fsync", "FOLDER")]
+    assert len(ends) == 2                                            # one per epoch
+    for start, end in zip([0] + [i + 1 for i in ends], ends):
+        epoch = events[start:end + 1]
+        renames = [e[1] for e in epoch if e[0] == "rename"]
+        assert renames[-3:] == ["metrics.jsonl", "train_state.safetensors", "weights.safetensors"], epoch
+        for name in renames[-3:]:                                   # its data synced before it is renamed
+            i = epoch.index(("rename", name))
+            assert epoch[i - 1][0] == "fsync" and epoch[i - 1][1].startswith(f".{name.split('.')[0]}."), epoch
+        assert epoch[-2:] == [("rename", "weights.safetensors"), ("fsync", "FOLDER")], epoch
+
+
+def test_one_writer_per_run_folder(tmp_path, small_npz):
+    """A second writer started while the first trains stops in one line naming the first; kill -9 of the
+    holder frees the folder, and --resume then continues it."""
+    args = ["train", "--data", small_npz, "--hidden", "64,32", "--batch-size", "8", "--epochs", "500",
+            "--device", "cpu", "--out", tmp_path / "run"]
+    run = tmp_path / "run"
+    first = subprocess.Popen([sys.executable, "-m", "latentwalk", *map(str, args)], cwd=ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 300
+        while not (run / "metrics.jsonl").exists() and time.time() < deadline:
+            time.sleep(0.01)
+        assert first.poll() is None, "the first writer ended before the test could start a second"
+        for again in (args, ["train", "--resume", "--out", run, "--epochs", "600"]):   # a new run, or a resume
+            second = cli(*again)
+            one_line_exit_2(second, f"{run} is being written by process {first.pid} (latentwalk train --data")
+        assert "a run folder has one writer at a time" in second.stderr
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    assert (run / ".lock").exists()                       # left by the killed writer, but not locked any more
+    p = cli("train", "--resume", "--out", run, "--epochs", "2")
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert not (run / ".lock").exists() and checkpoint.last_epoch(run) >= 2
+
+
+def test_a_second_demo_on_the_same_folder_stops(tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from latentwalk.run import lock\n"
+                               f"with lock.writer({str(tmp_path / 'demo')!r}):\n    print('held', flush=True); "
+                               "time.sleep(600)"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        p = cli("demo", "--quick", "--out", tmp_path / "demo")
+        one_line_exit_2(p, f"is being written by process {holder.pid} (")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert list((tmp_path / "demo").iterdir()) == [tmp_path / "demo" / ".lock"]     # the demo wrote nothing
+
+
 def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path, small_npz, monkeypatch):
     run = tmp_path / "run"
     with pytest.raises(Interrupted):

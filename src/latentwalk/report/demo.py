@@ -21,7 +21,7 @@ from ..figures import draw, gallery, output
 from ..figures.output import Picture, Table
 from ..measure import classifier, curves, evaluate, ppl, quality, record, scores, suite
 from ..models.autoencoder import AutoEncoder, ModelConfig
-from ..run import checkpoint
+from ..run import checkpoint, lock
 from ..run.config import DataConfig, TrainConfig
 from ..version import __version__
 from ..walk import core
@@ -249,20 +249,22 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
 
 
 def run_demo(out: str | Path = "runs/demo", quick: bool = False, log: Callable[[str], None] = print) -> Path:
-    """Train or reuse the models, draw and measure everything, write `out`/report.html; return its path."""
+    """Train or reuse the models, draw and measure everything, write `out`/report.html; return its path. The
+    demo folder is locked while it runs (run/lock.py): a second demo on it stops in one line."""
     out = Path(out)
     plan = Plan.quick() if quick else Plan()
     t0 = time.perf_counter()
     runs = {name: out / name for name in MODELS}
-    judge, watch = classifier.load(), Stopwatch()
-    watch.stage("training")
-    recipe = TrainConfig(epochs=plan.epochs, seed=0, device="cpu")          # the default recipe
-    pool.train_all({runs[name]: (ModelConfig(kind=kind, latent_dim=z, hidden=(200, 200)), recipe,
-                                 DataConfig("mnist")) for name, (kind, z) in MODELS.items()}, log)
-    data = build(runs, plan, judge, quick, out / "figures", log,
-                 stage=lambda name: (watch.stage(name), log(name)))
-    watch.stage("writing the report")
-    path = html.write(out / "report.html", data)
+    with lock.writer(out):
+        judge, watch = classifier.load(), Stopwatch()
+        watch.stage("training")
+        recipe = TrainConfig(epochs=plan.epochs, seed=0, device="cpu")          # the default recipe
+        pool.train_all({runs[name]: (ModelConfig(kind=kind, latent_dim=z, hidden=(200, 200)), recipe,
+                                     DataConfig("mnist")) for name, (kind, z) in MODELS.items()}, log)
+        data = build(runs, plan, judge, quick, out / "figures", log,
+                     stage=lambda name: (watch.stage(name), log(name)))
+        watch.stage("writing the report")
+        path = html.write(out / "report.html", data)
     for line in watch.table():
         log(line)
     log(f"wrote {path} in {time.perf_counter() - t0:.0f} s")

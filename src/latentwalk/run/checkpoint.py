@@ -119,7 +119,7 @@ def load(run_dir: str | os.PathLike, device: str | torch.device = "cpu") -> Auto
 
 def save_state(run_dir: Path, model: AutoEncoder, optimizer: torch.optim.Optimizer, epoch: int,
                metrics: list[dict]) -> None:
-    """Checkpoint a finished epoch: train_state, then weights, then metrics (each atomic)."""
+    """Checkpoint a finished epoch: metrics, then train_state, then weights (each atomic), then sync the folder."""
     params = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     opt = {f"optimizer.{i}.{k}": v.detach().cpu().contiguous()
            for i, s in optimizer.state_dict()["state"].items() for k, v in s.items()}
@@ -131,6 +131,7 @@ def save_state(run_dir: Path, model: AutoEncoder, optimizer: torch.optim.Optimiz
             save_file({**{f"model.{k}": v for k, v in params.items()}, **opt}, tmp, metadata=meta)
         with atomic.atomic_path(run_dir / WEIGHTS) as tmp:
             save_file(params, tmp, metadata=meta)
+        atomic.sync_folder(run_dir)      # the three renames survive a power loss only once the folder is synced
     except OSError as e:       # a full disk, a lost mount: the files already there are whole (atomic writes)
         raise RunError(f"{run_dir}: could not write the checkpoint of epoch {epoch} ({e.strerror or e}); the "
                        f"files there are whole and --resume continues from the last one written: fix the cause, "

@@ -32,8 +32,9 @@ from ..data import datasets
 from ..errors import ConfigError, DataError, LatentwalkError, RunError, TrainingDiverged
 from ..measure import evaluate
 from ..models.autoencoder import ModelConfig, build
-from ..run import checkpoint
+from ..run import checkpoint, lock
 from ..run.config import DataConfig, RunConfig, TrainConfig
+from . import board
 from . import precision as precisions
 
 CHECK_EVERY = 50   # steps between loss checks (and progress-bar updates)
@@ -65,9 +66,20 @@ def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Genera
 
 
 def _load_data(cfg: DataConfig):
+    """Training images, test images and test labels (or None)."""
     train_x, _ = datasets.load(cfg.name, "train", greyscale=cfg.greyscale, size=cfg.size)
-    test_x, _ = datasets.load(cfg.name, "test", greyscale=cfg.greyscale, size=cfg.size)
-    return train_x, test_x
+    test_x, test_y = datasets.load(cfg.name, "test", greyscale=cfg.greyscale, size=cfg.size)
+    return train_x, test_x, test_y
+
+
+@contextlib.contextmanager
+def _evaluating(net: torch.nn.Module):
+    """The network in eval mode for the block, back in training mode after."""
+    net.eval()
+    try:
+        yield
+    finally:
+        net.train()
 
 
 @contextlib.contextmanager
@@ -83,7 +95,7 @@ def _flush_denormals():
 def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | None = None,
         train: TrainConfig | None = None, resume: bool = False, epochs: int | None = None,
         log: Callable[[str], None] = print, precision: str = "auto", compile: bool = False,
-        progress: bool = True) -> Path:
+        progress: bool = True, tensorboard: bool = False) -> Path:
     """Train a model into the run folder `out` (or continue it with `resume`); return the folder.
 
     A new run refuses a folder that already holds files. With `resume`, the folder's own config is used and
@@ -93,38 +105,52 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
     `precision` ("auto", "float32", "bf16" or "fp16": see precision.py) and `compile` (torch.compile) are
     options of the machine, not of the run: each epoch records the precision it trained in in metrics.jsonl,
     and both may change on resume (fp16 needs a GPU). `progress` False hides the progress bar of each epoch.
+    `tensorboard` writes TensorBoard's logs into `out`/tensorboard (board.py); a run that has them goes on
+    writing them when resumed.
     """
-    out = Path(out)
+    out, notes = Path(out), []
     if resume:
         cfg = checkpoint.load_config(out)
         if (out / checkpoint.WEIGHTS).exists():
             checkpoint.load(out)           # a damaged weights file stops the run here, before it is replaced
         if epochs is not None and epochs != cfg.train.epochs:
             if cfg.train.lr_schedule != "constant":
-                log(f"the {cfg.train.lr_schedule} learning-rate schedule now spans {epochs} epochs instead of "
-                    f"{cfg.train.epochs}: the epochs still to train follow it, the trained ones keep their rates")
+                notes.append(f"the {cfg.train.lr_schedule} learning-rate schedule now spans {epochs} epochs instead "
+                             f"of {cfg.train.epochs}: the epochs still to train follow it, the trained ones keep "
+                             f"their rates")
             cfg = replace(cfg, train=replace(cfg.train, epochs=epochs))
     else:
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise RunError(f"{out} already exists: pass --resume to continue that run, or choose another --out")
         cfg = RunConfig(model or ModelConfig(), data or DataConfig(), train or TrainConfig())
         if epochs is not None:
             cfg = replace(cfg, train=replace(cfg.train, epochs=epochs))
     device = choose_device(cfg.train.device)
     used, fallback = precisions.resolve(precision, device)
     rank, world, owned = _ranks(device)
-    if fallback and rank == 0:
-        log(fallback)
+    if fallback:
+        notes.append(fallback)
+    created = not out.exists()
+    if out.exists() and not out.is_dir():
+        raise RunError(f"{out} already exists and is not a folder: choose another --out")
     try:
-        return _train(out, cfg, resume, _rank_device(device, world), used, compile, rank, world, log, progress)
+        with lock.writer(out) if rank == 0 else contextlib.nullcontext():      # rank 0 alone writes
+            if rank == 0 and not resume and any(p.name != lock.LOCK for p in out.iterdir()):   # locked: no race
+                raise RunError(f"{out} already exists: pass --resume to continue that run, or choose another --out")
+            for note in notes if rank == 0 else ():
+                log(note)
+            return _train(out, cfg, resume, _rank_device(device, world), used, compile, rank, world, log, progress,
+                          tensorboard or (out / board.FOLDER).is_dir())
+    except BaseException:
+        if rank == 0 and created and not (out / checkpoint.STATE).exists():
+            shutil.rmtree(out, ignore_errors=True)      # nothing worth keeping: leave no half-made run
+        raise
     finally:
         if owned:
             torch.distributed.destroy_process_group()
 
 
 def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, precision: str, compile: bool,
-           rank: int, world: int, log, progress: bool) -> Path:
-    train_x, test_x = _load_data(cfg.data)
+           rank: int, world: int, log, progress: bool, tensorboard: bool) -> Path:
+    train_x, test_x, test_y = _load_data(cfg.data)
     if len(train_x) == 0 or len(test_x) == 0:
         raise DataError(f"{cfg.data.name}: the {'train' if len(train_x) == 0 else 'test'} split holds no images")
     fp = datasets.fingerprint(train_x)
@@ -147,7 +173,6 @@ def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, precis
     torch.manual_seed(cfg.train.seed)
     net = build(cfg.model).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.train.lr, fused=device.type in ("cpu", "cuda"))
-    created = not resume and not out.exists()
     start, metrics = 1, []
     if resume and (out / checkpoint.STATE).exists():
         done, metrics = checkpoint.restore_state(out, net, optimizer)
@@ -162,34 +187,34 @@ def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, precis
         checkpoint.save_config(out, cfg)
 
     def test_numbers():
-        net.eval()
-        test = evaluate.neg_elbo(net, test_x, cfg.data.binarize)
-        net.train()
+        with _evaluating(net):
+            test = evaluate.neg_elbo(net, test_x, cfg.data.binarize)
         return [test["neg_elbo"], test["recon"], test["kl"]]
 
     train_x = train_x.to(device)
     step = _make_step(net, optimizer, world, device, precisions.DTYPES[precision], compile)
-    try:
-        _on_rank0(prepare, rank, world, device)
-        if start > cfg.train.epochs and rank == 0:
-            log(f"{out}: all {cfg.train.epochs} epochs are already done")
-        with _flush_denormals():
-            for epoch in range(start, cfg.train.epochs + 1):
-                row = _epoch(net, optimizer, step, train_x, cfg, epoch, device, rank, world, progress)
-                row.update(precision=precision, compile=compile)
-                row.update(zip(("test_neg_elbo", "test_recon", "test_kl"),
-                               _on_rank0(test_numbers, rank, world, device, 3)))
-                _check_finite(row, epoch, out, metrics)
-                metrics.append(row)
-                _on_rank0(lambda: checkpoint.save_state(out, net, optimizer, epoch, metrics), rank, world, device)
-                if rank == 0:
-                    log(f"epoch {epoch}/{cfg.train.epochs}  train -ELBO {row['train_neg_elbo']:.2f}  "
-                        f"test -ELBO {row['test_neg_elbo']:.2f}  (recon {row['test_recon']:.2f} + KL "
-                        f"{row['test_kl']:.2f})  {row['seconds']:.1f} s  {row['samples_per_s']:,.0f} samples/s")
-    except BaseException:
-        if rank == 0 and created and not (out / checkpoint.STATE).exists():
-            shutil.rmtree(out, ignore_errors=True)      # nothing worth keeping: leave no half-made run
-        raise
+    _on_rank0(prepare, rank, world, device)
+    if start > cfg.train.epochs and rank == 0:
+        log(f"{out}: all {cfg.train.epochs} epochs are already done")
+    shown = board.Board(out, start, test_x, test_y, cfg.model.latent_dim) if tensorboard and rank == 0 else None
+    with _flush_denormals(), contextlib.closing(shown) if shown else contextlib.nullcontext():
+        for epoch in range(start, cfg.train.epochs + 1):
+            row = _epoch(net, optimizer, step, train_x, cfg, epoch, device, rank, world, progress)
+            row.update(precision=precision, compile=compile)
+            row.update(zip(("test_neg_elbo", "test_recon", "test_kl"),
+                           _on_rank0(test_numbers, rank, world, device, 3)))
+            _check_finite(row, epoch, out, metrics)
+            metrics.append(row)
+            if shown:       # before the checkpoint: a resume drops events past it (purge_step), never misses one
+                with _evaluating(net):
+                    shown.epoch(row, cfg.model.beta, net, cfg.train.epochs)
+                    if epoch == cfg.train.epochs:
+                        shown.project(net, epoch)
+            _on_rank0(lambda: checkpoint.save_state(out, net, optimizer, epoch, metrics), rank, world, device)
+            if rank == 0:
+                log(f"epoch {epoch}/{cfg.train.epochs}  train -ELBO {row['train_neg_elbo']:.2f}  "
+                    f"test -ELBO {row['test_neg_elbo']:.2f}  (recon {row['test_recon']:.2f} + KL "
+                    f"{row['test_kl']:.2f})  {row['seconds']:.1f} s  {row['samples_per_s']:,.0f} samples/s")
     return out
 
 
