@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 RUNS   ?= runs
 
-.PHONY: demo test bench install browser clean
+.PHONY: demo test wheel bench install browser clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The wheel, built and installed into a fresh venv, runs `demo --quick` from an empty folder, offline.
+wheel: $(STAMP)
+	tools/check_wheel.sh
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_speed.py

@@ -14,7 +14,7 @@ from pythae.trainers import BaseTrainerConfig
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--mnist", type=Path, default=Path(__file__).resolve().parents[1] / "data" / "mnist")
+    p.add_argument("--mnist", type=Path, default=Path(__file__).resolve().parents[1] / "src" / "latentwalk" / "data" / "mnist")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--limit", type=int, default=60_000, help="train on the first N images (a tenth held out)")
     p.add_argument("--out", default="pythae_runs")

@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import grimp
@@ -59,8 +60,9 @@ def test_public_names_in_a_fresh_interpreter(tmp_path):
 
 
 def test_the_bundled_data_folder_moved_with_the_loader():
-    assert datasets.BUNDLE_DIR.resolve() == (ROOT / "data").resolve() or "LATENTWALK_DATA" in os.environ
-    assert (ROOT / "data" / "mnist" / "t10k-images-idx3-ubyte.gz").is_file()
+    assert datasets.BUNDLE_DIR.resolve() == (ROOT / "src" / "latentwalk" / "data").resolve() \
+        or "LATENTWALK_DATA" in os.environ
+    assert (datasets.BUNDLE_DIR / "mnist" / "t10k-images-idx3-ubyte.gz").is_file()
 
 
 @pytest.fixture(scope="module")
@@ -84,12 +86,29 @@ def test_an_installed_copy_works_alone(installed, tmp_path):
             "assert classifier.load() is not None and classifier.FILE.is_relative_to(%r)\n"
             "from latentwalk.cli import main\n"
             "main(['geometry', '--out', 'figures', '--dims', '1,10'])\n") % (str(installed), str(installed))
-    p = python(code, tmp_path, PYTHONPATH=str(installed), LATENTWALK_DATA=str(ROOT / "data"))
+    p = python(code, tmp_path, PYTHONPATH=str(installed))
     assert p.returncode == 0, p.stderr[-3000:]
     assert (tmp_path / "figures" / "ball_volume.png").stat().st_size > 10_000
     p = python("import latentwalk; x, _ = latentwalk.datasets.load('mnist', 'test'); print(len(x))", tmp_path,
-               PYTHONPATH=str(installed), LATENTWALK_DATA=str(ROOT / "data"))
+               PYTHONPATH=str(installed))                      # the bundled MNIST travels inside the package
     assert p.returncode == 0 and p.stdout.strip() == "10000", p.stderr[-3000:]
+
+
+def test_the_wheel_carries_the_data_weights_and_page(tmp_path):
+    """`python -m build` makes a wheel holding what works outside the repository: the bundled MNIST, the
+    classifier's weights, the explorer's page (tools/check_wheel.sh, run by CI, installs it and runs the demo)."""
+    p = subprocess.run([str(BIN / "python"), "-m", "build", "--wheel", "--outdir", str(tmp_path), str(ROOT)],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    (wheel,) = tmp_path.glob("latentwalk-*-py3-none-any.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+    assert {f"latentwalk/data/mnist/{f}-ubyte.gz" for f in ("train-images-idx3", "train-labels-idx1",
+                                                            "t10k-images-idx3", "t10k-labels-idx1")} <= names
+    assert "latentwalk/measure/mnist_digitnet.safetensors" in names
+    assert "latentwalk/explorer/static/index.html" in names and "latentwalk/cli.py" in names
+    assert not any(n.startswith(("tests/", "examples/", "benchmarks/")) for n in names)
+    assert 10e6 < wheel.stat().st_size < 16e6
 
 
 def test_readme_architecture_matches_the_folders():

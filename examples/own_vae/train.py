@@ -1,4 +1,4 @@
-"""Train own_vae.vae.VAE on MNIST: `python -m own_vae.train [--epochs 10] [--mnist ../data/mnist]`."""
+"""Train own_vae.vae.VAE on MNIST: `python -m own_vae.train [--epochs 10] [--mnist FOLDER]`."""
 
 import argparse
 import gzip
@@ -19,7 +19,7 @@ def read_images(path: Path) -> torch.Tensor:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--mnist", type=Path, default=Path(__file__).resolve().parents[2] / "data" / "mnist",
+    p.add_argument("--mnist", type=Path, default=Path(__file__).resolve().parents[2] / "src" / "latentwalk" / "data" / "mnist",
                    help="folder of the MNIST IDX files (default: the copy in this repository)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--limit", type=int, help="train on the first N images only")

@@ -15,7 +15,7 @@ from latentwalk.errors import DataError
 
 from conftest import ROOT
 
-MNIST = ROOT / "data" / "mnist"
+MNIST = ROOT / "src" / "latentwalk" / "data" / "mnist"
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 

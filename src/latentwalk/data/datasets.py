@@ -26,8 +26,9 @@ from ..errors import DataError
 from . import mapped
 from .files import SPLITS, load_folder, load_npz, transform
 
-# The project's bundled copy of MNIST (a source checkout); LATENTWALK_DATA points elsewhere.
-BUNDLE_DIR = Path(os.environ.get("LATENTWALK_DATA", Path(__file__).resolve().parents[3] / "data"))
+# The bundled copy of MNIST ships inside the package (a checkout, an installed wheel): mnist/ beside this file;
+# LATENTWALK_DATA points elsewhere.
+BUNDLE_DIR = Path(os.environ.get("LATENTWALK_DATA", Path(__file__).resolve().parent))
 
 # IDX type codes (third byte of the magic number) -> big-endian numpy dtype.
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -118,7 +119,7 @@ class NamedDataset:
 _MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 NAMED = {
-    # SHA-256 of the uncompressed originals (data/mnist/README.md): the bundle is recompressed, the mirrors' is not.
+    # SHA-256 of the uncompressed originals (mnist/README.md beside this file): the bundle is recompressed, the mirrors' is not.
     "mnist": NamedDataset(
         "mnist",
         ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"),
