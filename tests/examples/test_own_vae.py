@@ -35,7 +35,8 @@ def project(tmp_path_factory):
     train = ("import runpy, sys; sys.modules['latentwalk'] = None; "
              "runpy.run_module('own_vae.train', run_name='__main__', alter_sys=True)")
     p = subprocess.run([sys.executable, "-c", train, "--epochs", "1", "--limit", "10000",
-                        "--mnist", datasets.BUNDLE_DIR / "mnist"], cwd=root, capture_output=True, text=True, timeout=300)
+                        "--mnist", datasets.BUNDLE_DIR / "mnist"], cwd=root, capture_output=True, text=True,
+                       timeout=300)
     assert p.returncode == 0, p.stderr
     assert "epoch 1: -ELBO" in p.stdout and (root / "own_vae" / "weights.pt").is_file()
     return root

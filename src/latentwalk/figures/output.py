@@ -1,10 +1,13 @@
 """What the figure layer makes, held in memory until someone writes it: pictures (PNG, SVG, MP4, GIF bytes under
 one name) and tables of per-point scores (CSV and JSON side by side). The CLI writes them into a folder; the
-report embeds the same bytes, without reading anything back from disk."""
+report embeds the same bytes, without reading anything back from disk; Jupyter shows them inline
+(`_repr_png_`, `_repr_html_`)."""
 
 from __future__ import annotations
 
+import base64
 import csv
+import html
 import io
 import json
 from collections.abc import Iterable
@@ -23,6 +26,17 @@ class Picture:
     name: str                      # the file stem: "grid", "spiral", …
     files: dict[str, bytes]        # suffix -> encoded bytes, e.g. {".png": …, ".svg": …}
 
+    def _repr_png_(self) -> bytes | None:
+        return self.files.get(".png")
+
+    def _repr_html_(self) -> str | None:
+        """A video (or GIF) plays inline; a still picture is left to _repr_png_."""
+        for suffix in (".mp4", ".gif"):
+            if suffix in self.files and ".png" not in self.files:
+                src = f"data:{MIME[suffix]};base64,{base64.b64encode(self.files[suffix]).decode()}"
+                return f'<video src="{src}" controls loop></video>' if suffix == ".mp4" else f'<img src="{src}">'
+        return None
+
     def write(self, folder: str | Path) -> list[Path]:
         written = []
         for suffix, data in self.files.items():
@@ -36,6 +50,16 @@ class Picture:
 class Table:
     name: str
     columns: dict[str, np.ndarray]   # each (rows,); a column named "digit" holds integers
+
+    def _repr_html_(self, rows: int = 12) -> str:
+        """The first `rows` rows as an HTML table, the count of the rest below."""
+        n = len(next(iter(self.columns.values()), []))
+        head = "".join(f"<th>{html.escape(k)}</th>" for k in self.columns)
+        body = "".join("<tr><td>" + str(i) + "</td>" + "".join(
+            f"<td>{int(v[i]) if k == 'digit' else f'{float(v[i]):.4g}'}</td>" for k, v in self.columns.items())
+            + "</tr>" for i in range(min(n, rows)))
+        more = f"<p>… {n - rows} more rows (all of them: .write(folder))</p>" if n > rows else ""
+        return f"<table><tr><th>step</th>{head}</tr>{body}</table>{more}"
 
     def write(self, folder: str | Path) -> list[Path]:
         """`name`.csv (a step column first, 6 significant digits) and `name`.json (full precision)."""

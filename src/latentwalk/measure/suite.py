@@ -25,6 +25,21 @@ from ..walk import core
 from . import classifier, ppl, quality, record, samplers
 
 SERVES = 0.9
+COLUMNS = {"sampler": "", "n": "n", "frechet_distance": "Fréchet", "precision": "precision", "recall": "recall",
+           "density": "density", "coverage": "coverage", "class_entropy": "class entropy",
+           "rarest_class": "rarest class"}
+
+
+class Rows(list):
+    """The rows `measure` returns (JSON-ready dicts), shown in Jupyter as the table `latentwalk measure` prints."""
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{title}</th>" for title in COLUMNS.values())
+        body = "".join("<tr>" + "".join(f"<td>{r[k]:.3f}</td>" if isinstance(r[k], float) else f"<td>{r[k]}</td>"
+                                        for k in COLUMNS) + "</tr>" for r in self)
+        ppl = next((r["ppl"] for r in self if r.get("ppl")), None)
+        lengths = "<p>path length: " + ", ".join(f"{m} {v:.2f}" for m, v in ppl.items()) + "</p>" if ppl else ""
+        return f"<table><tr>{head}</tr>{body}</table>{lengths}"
 MIN_N = 10        # the k-nearest-neighbour measures need more samples than k + 1
 
 
@@ -77,7 +92,7 @@ def sampler_row(sampler: str, run: os.PathLike | None, model, net: classifier.Di
 
 def measure(source: Source | str | os.PathLike, which: Sequence[str] = samplers.SAMPLERS, n: int = 10_000,
             seed: int = 0, paths: int = ppl.N, geodesic_paths: int = ppl.GEODESIC_N,
-            log: Callable[[str], None] = print) -> list[dict]:
+            log: Callable[[str], None] = print) -> Rows:
     """One JSON-ready row for the real data and for each sampler of `which`: every measure of a model (a run
     folder, or a Source of any model), also stored in the run folder if it has one (record.py). The path
     length takes `paths` prior paths per closed-form method and `geodesic_paths` geodesics (each an
@@ -128,4 +143,4 @@ def measure(source: Source | str | os.PathLike, which: Sequence[str] = samplers.
              "latent_dim": model.latent_dim, "reference": f"the first {n:,} test images", "network": classifier.INFO}
     path_info = {"ppl": {m: round(v, 4) for m, v in lengths.items()}, "ppl_paths": paths,
                  "ppl_geodesic_paths": geodesic_paths, "ppl_epsilon": ppl.EPSILON, "ppl_seconds": seconds}
-    return [{**row, **(path_info if row["sampler"] != "real" else {}), **about} for row in rows]
+    return Rows({**row, **(path_info if row["sampler"] != "real" else {}), **about} for row in rows)

@@ -15,11 +15,13 @@ the interpolation methods and the step checks.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+from PIL import Image
 
 from ..errors import is_int, require
 from ..models import Model
@@ -36,6 +38,15 @@ class Walk:
     path: np.ndarray                 # (steps, d) float64
     images: np.ndarray               # (steps, C, H, W) float32 in [0, 1]
     scores: dict[str, np.ndarray]    # each (steps,)
+
+    def _repr_png_(self, shown: int = 12, zoom: int = 2) -> bytes:
+        """Jupyter's view of a walk: `shown` of its images, evenly spaced from start to end, in a row."""
+        pick = np.unique(np.linspace(0, len(self.images) - 1, min(shown, len(self.images))).round().astype(int))
+        row = np.concatenate([np.pad(self.images[i], ((0, 0), (0, 0), (0, 1)), constant_values=1) for i in pick], 2)
+        pixels = (np.clip(row, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 2, 0).repeat(zoom, 0).repeat(zoom, 1)
+        buf = io.BytesIO()
+        Image.fromarray(pixels[..., 0] if pixels.shape[2] == 1 else pixels).save(buf, format="PNG")
+        return buf.getvalue()
 
 
 @torch.no_grad()
