@@ -97,7 +97,7 @@ def test_an_installed_copy_works_alone(installed, tmp_path):
 def test_the_wheel_carries_the_data_weights_and_page(tmp_path):
     """`python -m build` makes a wheel holding what works outside the repository: the bundled MNIST, the
     classifier's weights, the explorer's page (tools/check_wheel.sh, run by CI, installs it and runs the demo)."""
-    p = subprocess.run([str(BIN / "python"), "-m", "build", "--wheel", "--outdir", str(tmp_path), str(ROOT)],
+    p = subprocess.run([str(BIN / "python"), "-m", "build", "--outdir", str(tmp_path), str(ROOT)],   # via the sdist
                        capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     (wheel,) = tmp_path.glob("latentwalk-*-py3-none-any.whl")
@@ -108,6 +108,9 @@ def test_the_wheel_carries_the_data_weights_and_page(tmp_path):
     assert "latentwalk/measure/mnist_digitnet.safetensors" in names
     assert "latentwalk/explorer/static/index.html" in names and "latentwalk/cli.py" in names
     assert not any(n.startswith(("tests/", "examples/", "benchmarks/")) for n in names)
+    tracked = subprocess.run(["git", "ls-files", "src/latentwalk"], capture_output=True, text=True, cwd=ROOT).stdout
+    assert {n for n in names if n.endswith(".py")} == \
+        {f.removeprefix("src/") for f in tracked.split() if f.endswith(".py")}       # exactly the package's modules
     assert 10e6 < wheel.stat().st_size < 16e6
 
 

@@ -226,6 +226,8 @@ FLAGS = {"kind": "--model", "name": "--data", "greyscale": "--greyscale"}
 
 
 def _typed(key: str, value) -> str:
+    if value is None:          # a setting left to its default: greyscale (keep the source's colour), size
+        return "neither --greyscale nor --rgb" if key == "greyscale" else f"no --{key.replace('_', '-')}"
     if isinstance(value, bool):
         if key == "greyscale":
             return "--greyscale" if value else "--rgb"
@@ -243,7 +245,12 @@ def _check_resume(out: Path, given: dict) -> None:
 
     cfg = checkpoint.load_config(out)
     stored = {**cfg.model.to_dict(), **asdict(cfg.data), **asdict(cfg.train)}
-    differ = [k for k, v in given.items() if (tuple(v) if isinstance(v, (list, tuple)) else v) != stored[k]]
+    def same(key, value) -> bool:
+        if key == "name" and value != stored[key] and os.path.exists(value):      # a data path spelled otherwise
+            return Path(value).resolve() == Path(stored[key]).resolve()
+        return (tuple(value) if isinstance(value, (list, tuple)) else value) == stored[key]
+
+    differ = [k for k, v in given.items() if not same(k, v)]
     if differ:
         raise ConfigError(f"--resume continues {out} with its own settings, and "
                           + "; ".join(f"{_typed(k, given[k])} differs from its {_typed(k, stored[k])}" for k in differ)

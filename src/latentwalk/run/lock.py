@@ -50,6 +50,9 @@ def writer(folder: str | os.PathLike) -> Iterator[None]:
             os.close(fd)
             raise RunError(f"{folder} is being written by {holder}: a run folder has one writer at a time; wait for "
                            f"it to end, or stop it") from None
+        except BaseException:
+            os.close(fd)
+            raise
         with contextlib.suppress(FileNotFoundError):
             if os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:
                 break
@@ -60,6 +63,7 @@ def writer(folder: str | os.PathLike) -> Iterator[None]:
         os.pwrite(fd, f"{os.getpid()} {' '.join([program, *sys.argv[1:]])}\n".encode(), 0)
         yield
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()          # while still held: a writer that opened it meanwhile sees it gone and retries
+        with contextlib.suppress(FileNotFoundError):   # still held: a writer that opened it sees it gone, retries
+            if os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:   # ours, not a newcomer's
+                path.unlink()
         os.close(fd)

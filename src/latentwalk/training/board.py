@@ -9,12 +9,14 @@ Into `RUN/tensorboard/`, through torch's own SummaryWriter:
     projector   after the last epoch: the codes of the first PROJECTED test images, with their labels and a
                 sprite of the images, for the Embedding Projector
 
-A resumed run opens the writer with `purge_step` at its first new epoch: events an interrupted run wrote past
-its last checkpoint are dropped, so the curves continue without repeated steps.
+Every run opens the writer with `purge_step` at its first new epoch: events an interrupted run wrote past its
+last checkpoint are dropped, so the curves continue without repeated steps. A run resumed where tensorboard is
+not installed trains on without its logs, and says so.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import torch
@@ -31,6 +33,16 @@ ZOOM = 2              # TensorBoard shows an image at its own size: 28-pixel dig
 SCALARS = {"train/neg_elbo": "train_neg_elbo", "train/recon": "train_recon", "train/kl": "train_kl",
            "test/neg_elbo": "test_neg_elbo", "test/recon": "test_recon", "test/kl": "test_kl",
            "schedule/lr": "lr", "speed/samples_per_s": "samples_per_s"}
+
+
+def available() -> bool:
+    """Whether the tensorboard package (which torch's SummaryWriter needs) is installed."""
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+def require() -> None:
+    if not available():
+        raise ConfigError("--tensorboard needs the tensorboard package: pip install 'latentwalk[tensorboard]'")
 
 
 def tile(images: torch.Tensor, columns: int, zoom: int = ZOOM) -> torch.Tensor:
@@ -51,12 +63,9 @@ class Board:
 
     def __init__(self, run_dir: Path, start_epoch: int, test_x: torch.Tensor, test_y: torch.Tensor | None,
                  latent_dim: int):
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            raise ConfigError("--tensorboard needs the tensorboard package: pip install 'latentwalk[tensorboard]'") \
-                from None
-        self.writer = SummaryWriter(str(run_dir / FOLDER), purge_step=start_epoch if start_epoch > 1 else None)
+        require()
+        from torch.utils.tensorboard import SummaryWriter
+        self.writer = SummaryWriter(str(run_dir / FOLDER), purge_step=start_epoch)
         self.test_x, self.test_y = test_x[:PROJECTED], (test_y[:PROJECTED] if test_y is not None else None)
         self.z = torch.randn(SAMPLES, latent_dim, generator=torch.Generator().manual_seed(0))
 

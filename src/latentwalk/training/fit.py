@@ -128,21 +128,30 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
     rank, world, owned = _ranks(device)
     if fallback:
         notes.append(fallback)
-    created = not out.exists()
     if out.exists() and not out.is_dir():
         raise RunError(f"{out} already exists and is not a folder: choose another --out")
+    if tensorboard:
+        board.require()                     # before anything is written
+    logs = tensorboard or (out / board.FOLDER).is_dir()
+    if logs and not tensorboard and not board.available():
+        logs = False
+        notes.append(f"{out / board.FOLDER} is not continued: the tensorboard package is not installed")
+    created = not out.exists()
     try:
         with lock.writer(out) if rank == 0 else contextlib.nullcontext():      # rank 0 alone writes
-            if rank == 0 and not resume and any(p.name != lock.LOCK for p in out.iterdir()):   # locked: no race
-                raise RunError(f"{out} already exists: pass --resume to continue that run, or choose another --out")
-            for note in notes if rank == 0 else ():
-                log(note)
-            return _train(out, cfg, resume, _rank_device(device, world), used, compile, rank, world, log, progress,
-                          tensorboard or (out / board.FOLDER).is_dir())
-    except BaseException:
-        if rank == 0 and created and not (out / checkpoint.STATE).exists():
-            shutil.rmtree(out, ignore_errors=True)      # nothing worth keeping: leave no half-made run
-        raise
+            try:
+                if rank == 0 and not resume and any(p.name != lock.LOCK for p in out.iterdir()):   # locked: no race
+                    created = False
+                    raise RunError(f"{out} already exists: pass --resume to continue that run, or choose another "
+                                   f"--out")
+                for note in notes if rank == 0 else ():
+                    log(note)
+                return _train(out, cfg, resume, _rank_device(device, world), used, compile, rank, world, log,
+                              progress, logs)
+            except BaseException:       # still under the lock: no other writer can have taken the folder
+                if rank == 0 and created and not (out / checkpoint.STATE).exists():
+                    shutil.rmtree(out, ignore_errors=True)      # nothing worth keeping: leave no half-made run
+                raise
     finally:
         if owned:
             torch.distributed.destroy_process_group()
