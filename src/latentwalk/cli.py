@@ -317,10 +317,11 @@ def _evaluate(args) -> None:
     from .run import checkpoint
     from .training.fit import choose_device
 
-    _sources(args)[0].needs("evaluate", "run")
-    cfg = checkpoint.load_config(args.run)
-    model = checkpoint.load(args.run, choose_device(args.device))
-    images, _ = checkpoint.test_data(args.run, args.limit)
+    source = _sources(args)[0]               # opened once: the run's model, its data
+    source.needs("evaluate", "run")
+    cfg = checkpoint.load_config(source.run)
+    model = source.model.to(choose_device(args.device))
+    images, _ = source.test_data(args.limit)
     result = evaluate(model, images, k=args.k, binarize=cfg.data.binarize)
     if args.json:
         print(json.dumps(result))

@@ -108,7 +108,7 @@ def describe(source: Source) -> dict:
         "arch": model.config.arch if own else "its own", "epochs": len(metrics) if run is not None else None,
         "data": checkpoint.load_config(run).data.fingerprint if run is not None else
         datasets.fingerprint(source.train_data()[0]),          # the same data shows the same fingerprint
-        "data_name": checkpoint.load_config(run).data.name if run is not None else source.data,
+        "data_name": source.data_name,
         "test_neg_elbo": metrics[-1].get("test_neg_elbo") if metrics else None,
         "methods": list(core.methods_of(model)),
         "measures": measures(run), "plane": plane, "extent": round(extent, 2),
@@ -149,7 +149,7 @@ class Workbench:
         return self.entry(name).model
 
     def _judged(self, model: Model) -> bool:
-        return self.judge is not None and tuple(model.image_shape) == classifier.IMAGE_SHAPE
+        return self.judge is not None and classifier.reads(model.image_shape)
 
     def _latent(self, model: Model, z, what: str, rows: bool) -> np.ndarray:
         d = model.latent_dim

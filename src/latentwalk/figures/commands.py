@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, is_int, require
+from ..errors import is_int, require
 from ..measure import attributes, classifier, curves, scores
 from ..run import checkpoint
 from ..run.source import Source
@@ -20,13 +20,9 @@ from . import gallery, output
 Result = tuple[list, list[str]]          # outputs, lines to print after the files
 
 
-def _judged(model) -> bool:
-    """The digit classifier reads 1x28x28 images: other models' figures go without its scores."""
-    return tuple(model.image_shape) == classifier.IMAGE_SHAPE
-
-
 def _scorers(args, model=None) -> list:
-    off = getattr(args, "no_classifier", False) or (model is not None and not _judged(model))
+    """The scorers of a figure: the digit classifier's only for images it reads (1x28x28), as in the explorer."""
+    off = getattr(args, "no_classifier", False) or (model is not None and not classifier.reads(model.image_shape))
     return scores.scorers(None if off else classifier.load())
 
 
@@ -36,8 +32,9 @@ def _compare(args, sources: list[Source]) -> Result:
                                f"{len(sources)}")
     for s in sources:
         s.needs("compare", "encode", "data")
-        require(_judged(s.model), f"compare scores prior samples with the digit classifier, which reads 1x28x28 "
-                                  f"images; {s.name} decodes {'x'.join(map(str, s.model.image_shape))}")
+        require(classifier.reads(s.model.image_shape), f"compare scores prior samples with the digit classifier, "
+                                                       f"which reads 1x28x28 images; {s.name} decodes "
+                                                       f"{'x'.join(map(str, s.model.image_shape))}")
     judged = _scorers(args)
     prior = [gallery.prior_walk(s.model, judged, args.n) for s in sources]
     return gallery.compare([s.model for s in sources], *sources[1].test_data(5000), prior), []
@@ -51,9 +48,10 @@ def _interpolate(args, source: Source) -> Result:
     shapes = gallery.interpolation_curves(model, [m.strip() for m in args.method.split(",")], args.steps,
                                           args.source, args.seed, args.pairs, images)
     walks = core.interpolations(model, shapes, args.steps, _scorers(args, model))
-    numbers = None if args.no_classifier or not _judged(model) else curves.compare(model, classifier.load(), shapes)
+    numbers = None if args.no_classifier or not classifier.reads(model.image_shape) else \
+        curves.compare(model, classifier.load(), shapes)
     outputs = gallery.interpolate(model, walks, args.source, numbers)
-    if model.latent_dim == 2 and source.can_encode and (source.run or source.data) and model.differentiable:
+    if model.latent_dim == 2 and source.can_encode and source.has_data and model.differentiable:
         outputs += gallery.paths_plane(model, walks, *source.test_data(2000))    # shaded by the magnification
     if not numbers:
         return outputs, []

@@ -77,6 +77,11 @@ def _batched(fn, images: torch.Tensor | np.ndarray, width: int, batch: int = 64)
     return torch.cat(out) if out else torch.zeros(0, width)
 
 
+def reads(image_shape) -> bool:
+    """Whether the network's verdicts and features mean something for images of `image_shape` (C, H, W)."""
+    return tuple(image_shape) == IMAGE_SHAPE
+
+
 def features(net: DigitNet, images: torch.Tensor | np.ndarray) -> torch.Tensor:
     """(n, FEATURES) float32 features of (n, 1, 28, 28) images (uint8, or float in [0, 1])."""
     return _batched(net.features, images, FEATURES)

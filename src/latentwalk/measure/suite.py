@@ -19,7 +19,6 @@ import torch
 from tqdm import tqdm
 
 from ..errors import ConfigError, is_int, require
-from ..run import checkpoint
 from ..run.source import Source, open_folder
 from ..walk import core
 from . import classifier, ppl, quality, record, samplers
@@ -48,7 +47,7 @@ def check_serves(net: classifier.DigitNet, images: torch.Tensor, labels: torch.T
     """The features of a data set's labelled test images, once the classifier is seen to read them well enough;
     else a one-line refusal."""
     shape = tuple(images.shape[1:])
-    if shape != classifier.IMAGE_SHAPE:
+    if not classifier.reads(shape):
         raise ConfigError(f"the feature network reads 1x28x28 grey digits; {what} holds {'x'.join(map(str, shape))} "
                           f"images: the measures need MNIST-like data (nothing is resized)")
     if labels is None:
@@ -112,7 +111,7 @@ def measure(source: Source | str | os.PathLike, which: Sequence[str] = samplers.
         source.needs(f"--sampler {','.join(coded)} (prior alone does not)", "encode")
     counts = ppl.path_counts(paths, geodesic_paths)
     model, run = source.model, source.run
-    data = source.data if run is None else checkpoint.load_config(run).data.name
+    data = source.data_name
     net = classifier.load()
     test_x, test_y = source.test_data()
     test_f = check_serves(net, test_x, test_y, data)

@@ -41,10 +41,18 @@ class Source:
     def can_encode(self) -> bool:
         return isinstance(self.model, AutoEncoder) or self.model.can_encode
 
+    @property
+    def has_data(self) -> bool:
+        return self.run is not None or self.data is not None
+
+    @property
+    def data_name(self) -> str | None:
+        """The data set it encodes, as `latentwalk train --data` names it: the run's own, or the one given."""
+        return checkpoint.load_config(self.run).data.name if self.run is not None else self.data
+
     def needs(self, what: str, *capabilities: str) -> None:
         """Raise a one-line CapabilityError if the model lacks one of `capabilities` (keys of NEEDS)."""
-        have = {"encode": self.can_encode, "data": self.run is not None or self.data is not None,
-                "run": self.run is not None}
+        have = {"encode": self.can_encode, "data": self.has_data, "run": self.run is not None}
         for c in capabilities:
             if not have[c]:
                 raise CapabilityError(f"{what} " + NEEDS[c].format(name=self.name))
