@@ -14,14 +14,14 @@ from latentwalk.run import checkpoint
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "--latent-dim", "0", "--out", "{tmp}/r"], "latent dimension must be an integer >= 1"),
+    (["train", "--latent-dim", "0", "--out", "{tmp}/r"], "--latent-dim must be an integer in 1..1048576, got 0"),
     (["train", "--data", "cifar", "--out", "{tmp}/r"], "unknown data set 'cifar'"),
     (["train", "--hidden", "200,x", "--out", "{tmp}/r"], "comma-separated integers"),
     (["train", "--size", "big", "--out", "{tmp}/r"], "expected a size like 28"),
-    (["train", "--epochs", "0", "--out", "{tmp}/r"], "epochs must be an integer in 1..100000"),
-    (["train", "--batch-size", "-5", "--out", "{tmp}/r"], "batch size must be a positive integer"),
-    (["train", "--lr", "nan", "--out", "{tmp}/r"], "learning rate must be a finite number > 0"),
-    (["train", "--kl-warmup", "-1", "--out", "{tmp}/r"], "KL warm-up must be an integer number of epochs"),
+    (["train", "--epochs", "0", "--out", "{tmp}/r"], "--epochs must be an integer in 1..100000, got 0"),
+    (["train", "--batch-size", "-5", "--out", "{tmp}/r"], "--batch-size must be an integer in 1..1048576, got -5"),
+    (["train", "--lr", "nan", "--out", "{tmp}/r"], "--lr must be a finite number > 0, got nan"),
+    (["train", "--kl-warmup", "-1", "--out", "{tmp}/r"], "--kl-warmup must be an integer in 0..100000, got -1"),
     (["train", "--activation", "gelu", "--out", "{tmp}/r"], "invalid choice: 'gelu'"),
     (["train", "--model", "gan", "--out", "{tmp}/r"], "invalid choice: 'gan'"),
     (["train", "--device", "tpu", "--out", "{tmp}/r"], "unknown device 'tpu'"),

@@ -30,10 +30,10 @@ def test_import_contracts_hold():
 
 
 def test_imports_inside_functions_are_part_of_the_graph():
-    """The contracts see what the CLI imports inside its command functions (so such an import cannot hide a cycle)."""
+    """The contracts see what commands import inside their functions (so such an import cannot hide a cycle)."""
     graph = grimp.build_graph("latentwalk")
-    assert graph.direct_import_exists(importer="latentwalk.cli", imported="latentwalk.report.demo")
-    assert graph.direct_import_exists(importer="latentwalk.cli", imported="latentwalk.explorer.server")
+    assert graph.direct_import_exists(importer="latentwalk.report.commands", imported="latentwalk.report.demo")
+    assert graph.direct_import_exists(importer="latentwalk.explorer.commands", imported="latentwalk.explorer.server")
     assert graph.find_shortest_chain(importer="latentwalk.walk.core", imported="latentwalk.measure.classifier") \
         is None, "the walk core must be given its scorers, not import the classifier"
 

@@ -1,8 +1,27 @@
-"""Errors a user can cause. Each message says what is wrong and what to do; the CLI prints it on one line."""
+"""Errors a user can cause. Each message says what is wrong and what to do; the CLI prints it on one line.
+
+A message names a parameter in backquotes: "`n` must be an integer >= 1". The library shows it as the Python
+name (n must be …); the CLI shows the flag that sets it (--n must be …), so the same error reads right in a
+notebook and in a terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_PARAMETER = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
 
 
 class LatentwalkError(Exception):
     """Base class: the CLI prints the message and exits with code 2, no traceback."""
+
+    def __str__(self) -> str:
+        return _PARAMETER.sub(r"\1", super().__str__())
+
+    def render(self, flag: Callable[[str], str | None]) -> str:
+        """The message with each `parameter` shown as `flag(parameter)` (kept in backquotes where that is None)."""
+        return _PARAMETER.sub(lambda m: flag(m[1]) or m[0], super().__str__())
 
 
 class DataError(LatentwalkError):

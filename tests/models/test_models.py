@@ -33,13 +33,15 @@ def test_wrong_shapes_are_clear_errors():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"latent_dim": 0}, "latent dimension must be an integer >= 1"),
-    ({"latent_dim": 2.5}, "latent dimension"),
-    ({"hidden": (200, 0)}, "hidden sizes"),
-    ({"kind": "gan"}, "model must be one of ae, vae"),
-    ({"likelihood": "poisson"}, "likelihood must be one of"),
-    ({"beta": -1.0}, "beta must be"),
-    ({"beta": float("nan")}, "beta must be"),
+    ({"latent_dim": 0}, "^latent_dim must be an integer in 1..1048576, got 0$"),
+    ({"latent_dim": 2.5}, "^latent_dim must be an integer"),
+    ({"hidden": (200, 0)}, r"^hidden must be integers in 1..1048576, got \(200, 0\)$"),
+    ({"hidden": 200}, "^hidden must be integers"),
+    ({"kind": "gan"}, "^kind must be one of ae, vae, got 'gan'$"),
+    ({"likelihood": "poisson"}, "^likelihood must be one of"),
+    ({"beta": -1.0}, "^beta must be a finite number >= 0"),
+    ({"beta": float("nan")}, "^beta must be"),
+    ({"image_shape": (1, 28)}, "^image_shape must be 3 integers"),
 ])
 def test_config_rejects_impossible_values(kwargs, message):
     with pytest.raises(ConfigError, match=message):

@@ -156,7 +156,7 @@ def test_a_pythae_model_is_served_beside_a_run(small_run, trained, judge):
     from latentwalk.explorer.workbench import Workbench
     from latentwalk.run.source import open_sources
 
-    with pytest.raises(ConfigError, match="--data is for outside models"):
+    with pytest.raises(ConfigError, match="^data is for outside models"):
         open_sources([small_run], [], data="mnist")
     sources = open_sources([small_run, trained], [], data="mnist")      # --data: for the pythae model alone
     assert sources[0].data is None and sources[1].data == "mnist"

@@ -11,7 +11,8 @@ from latentwalk.errors import ConfigError, RunError, TrainingDiverged
 from latentwalk.models import ModelConfig
 from latentwalk.run.config import DataConfig, TrainConfig
 from latentwalk.training import precision as precisions
-from latentwalk.training.fit import choose_device, fit
+from latentwalk.models.device import choose_device
+from latentwalk.training.fit import fit
 
 from conftest import Interrupted, stop_after, train_small
 
@@ -101,7 +102,7 @@ def test_kl_warmup_rises_linearly_reports_the_elbo_and_resumes_exactly(tmp_path,
 
 
 def test_warmup_and_activation_settings_are_checked():
-    with pytest.raises(ConfigError, match="KL warm-up"):
+    with pytest.raises(ConfigError, match="^kl_warmup must be an integer in 0..100000, got -1$"):
         TrainConfig(kl_warmup=-1)
     with pytest.raises(ConfigError, match="activation must be one of relu, tanh"):
         ModelConfig(activation="gelu")
@@ -133,7 +134,7 @@ def test_existing_folder_is_not_overwritten(tmp_path, small_npz):
     out = tmp_path / "taken"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    with pytest.raises(RunError, match="already exists: pass --resume"):
+    with pytest.raises(RunError, match="already exists: pass resume to continue that run, or choose another out"):
         train_small(out, small_npz)
     assert (out / "notes.txt").read_text() == "mine" and len(list(out.iterdir())) == 1
 

@@ -53,7 +53,7 @@ def test_test_endpoints_are_codes_of_test_images(vae, test_images):
     mu = codes(vae, test_images)[0].numpy()
     for a in ends.reshape(-1, 4):
         assert np.abs(mu - a).sum(1).min() < 1e-5        # every endpoint is the code of one of the images
-    with pytest.raises(ConfigError, match="--from must be prior or test"):
+    with pytest.raises(ConfigError, match="^origin must be prior or test"):
         core.endpoints(vae, "data", 1, 0)
     with pytest.raises(ConfigError, match="needs test images"):
         core.endpoints(vae, "test", 1, 0)
@@ -92,8 +92,8 @@ def test_checks_name_the_argument_and_its_range():
         core.check_methods(["lerp", "cubic"])
     with pytest.raises(ConfigError, match=r"unknown method \(none\)"):
         core.check_methods([])
-    with pytest.raises(ConfigError, match=r"--steps must be an integer in 2\.\.64, got 65"):
-        core.check_steps(65, 2, 64, "--steps")
+    with pytest.raises(ConfigError, match=r"^steps must be an integer in 2\.\.64, got 65"):
+        core.check_steps(65, 2, 64)
     with pytest.raises(ConfigError, match=r"steps must be an integer in 2\.\.9, got True"):
         core.check_steps(True, 2, 9)
     core.check_steps(2, 2, 64)

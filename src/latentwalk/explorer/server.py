@@ -197,7 +197,7 @@ def make_app(bench: Workbench, hosts: set[str] | None = None):
 def listen(host: str, port: int) -> socket.socket:
     """A listening socket on host:port (port 0: any free port), or a one-line error."""
     if not 0 <= port <= 65535:
-        raise ConfigError(f"--port must be in 0..65535, got {port}")
+        raise ConfigError(f"`port` must be in 0..65535, got {port}")
     try:
         # proto IPPROTO_TCP (from getaddrinfo), or asyncio leaves Nagle on: +40 ms per small answer
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
@@ -207,7 +207,7 @@ def listen(host: str, port: int) -> socket.socket:
         sock.bind(address)
         sock.listen(128)
     except OSError as e:
-        raise ConfigError(f"cannot listen on {host}:{port} ({e.strerror or e}): pick another --port or --host") \
+        raise ConfigError(f"cannot listen on {host}:{port} ({e.strerror or e}): pick another `port` or `host`") \
             from None
     return sock
 

@@ -30,12 +30,12 @@ def _check_dims(model: Model, dims: tuple[int, int] | None, what: str) -> tuple[
     d = model.latent_dim
     require(d >= 2, f"{what} shows a plane of two latent dimensions; this model has z = 1")
     if dims is None:
-        require(d == 2, f"{what} of a {d}-D model needs --dims I J: the two latent dimensions to show "
-                        f"(0..{d - 1}); the others are held at --fix")
+        require(d == 2, f"{what} of a {d}-D model needs `dims` I J: the two latent dimensions to show "
+                        f"(0..{d - 1}); the others are held at `fix`")
         return 0, 1
     i, j = dims
     require(is_int(i) and is_int(j) and 0 <= i < d and 0 <= j < d and i != j,
-            f"--dims must be two different dimensions in 0..{d - 1}, got {i} {j}")
+            f"`dims` must be two different dimensions in 0..{d - 1}, got {i} {j}")
     return i, j
 
 
@@ -57,7 +57,7 @@ def grid(model: Model, size: int = 20, extent: tuple[float, float] = (-3.0, 3.0)
          dims: tuple[int, int] | None = None, fix: float = 0.0, gaussian: bool = False) -> Outputs:
     """F2: decode a square grid of a latent plane (dims i, j; other dimensions held at `fix`) into a mosaic."""
     i, j = _check_dims(model, dims, "a grid")
-    require(np.isfinite(fix), f"--fix must be a finite number, got {fix}")
+    require(np.isfinite(fix), f"`fix` must be a finite number, got {fix}")
     plane = paths.gaussian_grid(size) if gaussian else paths.grid(size, extent)
     z = np.full((len(plane), model.latent_dim), float(fix))
     z[:, i], z[:, j] = plane[:, 0], plane[:, 1]
@@ -90,7 +90,7 @@ def scatter(model: Model, images: torch.Tensor, labels: torch.Tensor | None,
 
 def samples(model: Model, images: torch.Tensor, n: int = 16, seed: int = 0) -> Outputs:
     """Random prior samples, and test images above their reconstructions."""
-    require(is_int(n) and 1 <= n <= 64, f"--n must be an integer in 1..64, got {n!r}")
+    require(is_int(n) and 1 <= n <= 64, f"`n` must be an integer in 1..64, got {n!r}")
     with torch.no_grad():
         drawn = model.sample(2 * n, seed=seed).cpu().numpy()
         x = images[:n]
@@ -103,8 +103,8 @@ def samples(model: Model, images: torch.Tensor, n: int = 16, seed: int = 0) -> O
 
 def traverse(model: Model, steps: int = 11, span: float = 3.0) -> Outputs:
     """Each latent dimension (the first 16) swept from -span to span alone, the others held at 0."""
-    core.check_steps(steps, 2, 64, "--steps")
-    require(np.isfinite(span) and span > 0, f"--span must be > 0, got {span}")
+    core.check_steps(steps, 2, 64)
+    require(np.isfinite(span) and span > 0, f"`span` must be > 0, got {span}")
     base, values = np.zeros(model.latent_dim), np.linspace(-span, span, steps)
     rows = [(f"$z_{{{k + 1}}}$", core.decode(model, paths.traverse(base, k, values)))
             for k in range(min(model.latent_dim, 16))]
@@ -114,7 +114,7 @@ def traverse(model: Model, steps: int = 11, span: float = 3.0) -> Outputs:
 
 def _check_video(steps: int, fps: int) -> None:
     require(is_int(steps) and steps >= 2 and is_int(fps) and 1 <= fps <= 120,
-            f"--steps must be >= 2 and --fps in 1..120, got {steps} and {fps}")
+            f"`steps` must be >= 2 and `fps` in 1..120, got {steps} and {fps}")
 
 
 def spiral(model: Model, steps: int = 300, fps: int = 30, gif: bool = False,
@@ -147,16 +147,16 @@ def sphere_walk(model: Model, steps: int = 600, loops: int = 20, fps: int = 30, 
     return out + [Table("sphere_walk", w.scores)]
 
 
-def interpolation_curves(model: Model, methods: list[str], steps: int = 11, source: str = "prior",
+def interpolation_curves(model: Model, methods: list[str], steps: int = 11, origin: str = "prior",
                          seed: int = 0, pairs: int = 1, images: torch.Tensor | None = None) -> dict[str, core.Curve]:
     """The curves `interpolate` draws at `steps` points (core.interpolations): each method between `pairs`
     endpoint pairs from the walk core. Everything is checked before a geodesic is solved."""
     methods = core.check_methods(methods)
-    core.check_steps(steps, 2, 64, "--steps")
-    return core.curves(model, methods, core.endpoints(model, source, pairs, seed, images))
+    core.check_steps(steps, 2, 64)
+    return core.curves(model, methods, core.endpoints(model, origin, pairs, seed, images))
 
 
-def interpolate(model: Model, walks: dict[str, list[Walk]], source: str = "prior",
+def interpolate(model: Model, walks: dict[str, list[Walk]], origin: str = "prior",
                 numbers: dict[str, dict[str, np.ndarray]] | None = None) -> Outputs:
     """F10 and F11: decoded rows of each interpolation between two endpoints, and the norm along each path.
 
@@ -176,7 +176,7 @@ def interpolate(model: Model, walks: dict[str, list[Walk]], source: str = "prior
         if "confidence" in s:
             note += f"\nconf. {s['confidence'][mid]:.2f}"
         notes.append(note + (f"\nsharp. {s['sharpness'][mid]:.3f}" if "sharpness" in s else ""))
-    what = "prior samples on the √d shell" if source == "prior" else "encoded test images"
+    what = "prior samples on the √d shell" if origin == "prior" else "encoded test images"
     out = [draw.image_rows(rows, "interpolate", f"{_name(model)}: between two {what}",
                            col_labels=[f"{v:.2f}" for v in t], notes=notes),
            draw.norms_along(t, {m: np.stack([w.scores["norm"] for w in ws]) for m, ws in walks.items()},
@@ -212,7 +212,7 @@ def paths_plane(model: Model, walks: dict[str, list[Walk]], images: torch.Tensor
 
 def geometry_figures(dims: list[int] = (1, 2, 10, 100, 500), walk_dim: int = 4) -> Outputs:
     """F4, F5, F6, F7 and F9: the geometry of high dimensions, no model needed."""
-    require(all(is_int(d) and d >= 1 for d in dims), "--dims must be integers >= 1")
+    require(all(is_int(d) and d >= 1 for d in dims), "`dims` must be integers >= 1")
     walk = paths.sphere_walk(walk_dim, 1500, 12, radius=1.0)
     return [draw.ball_volume_figure("ball_volume"), draw.norm_histograms(list(dims), "norms"),
             draw.sphere_3d(paths.sphere_walk(3, 1500, 12, radius=1.0), "sphere_3d"),
@@ -223,7 +223,7 @@ def geometry_figures(dims: list[int] = (1, 2, 10, 100, 500), walk_dim: int = 4) 
 
 def prior_walk(model: Model, scorers: list[Scorer], n: int = 1000, seed: int = 0) -> Walk:
     """`n` prior samples z ~ N(0, I), decoded and scored: where the AE's holes show."""
-    require(is_int(n) and n >= 1, f"--n must be an integer >= 1, got {n!r}")
+    require(is_int(n) and n >= 1, f"`n` must be an integer >= 1, got {n!r}")
     return core.walk(model, np.random.default_rng(seed).standard_normal((n, model.latent_dim)), scorers)
 
 
@@ -249,7 +249,7 @@ def arithmetic(model: Model, spec: str, vector: np.ndarray, images: torch.Tensor
                steps: int = 9, scorers: list[Scorer] = ()) -> Outputs:
     """Test digits (one per row) moved along an attribute vector from -max_scale to +max_scale, with the
     scores and measured properties (thickness, slant) of every decoded image."""
-    core.check_steps(steps, 2, 64, "--steps")
+    core.check_steps(steps, 2, 64)
     scales = np.linspace(-arithmetic_.check_scale(max_scale), max_scale, steps)
     moved = arithmetic_.along(codes(model, images)[0].numpy(), vector, scales)          # (n, steps, d)
     w = core.walk(model, moved.reshape(-1, model.latent_dim), scorers)

@@ -61,6 +61,6 @@ def vector(model: Model, spec: str, images: torch.Tensor, labels: torch.Tensor |
                           f"{' or '.join(PROPERTIES)}")
     mu = codes(model, images)[0].double().numpy()
     if digits is not None:
-        require(labels is not None, f"--vector {spec} needs labelled images; this data set has no labels")
+        require(labels is not None, f"`vector` {spec} needs labelled images; this data set has no labels")
         return arithmetic.label_vector(mu, labels.numpy(), int(digits[1]), int(digits[2]))
     return arithmetic.property_vector(mu, PROPERTIES[spec](images))

@@ -40,7 +40,7 @@ def nll_iwae(model: AutoEncoder, images: torch.Tensor, k: int = 5000, binarize: 
     so memory stays bounded for any k.
     """
     require(model.variational, "the importance-weighted bound needs a VAE (an AE has no posterior)")
-    require(is_int(k) and k >= 1, f"k must be an integer >= 1, got {k!r}")
+    require(is_int(k) and k >= 1, f"`k` must be an integer >= 1, got {k!r}")
     g = torch.Generator().manual_seed(TEST_SEED + 2)
     log_norm = 0.5 * math.log(2 * math.pi) * model.latent_dim
     total = 0.0

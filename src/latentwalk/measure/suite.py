@@ -24,21 +24,48 @@ from ..walk import core
 from . import classifier, ppl, quality, record, samplers
 
 SERVES = 0.9
-COLUMNS = {"sampler": "", "n": "n", "frechet_distance": "Fréchet", "precision": "precision", "recall": "recall",
-           "density": "density", "coverage": "coverage", "class_entropy": "class entropy",
-           "rarest_class": "rarest class"}
+# The columns of a measure row, declared once: (key, title, format). The CLI's table, the notebook's HTML and the
+# report's table all read them (`cells`).
+COLUMNS = (("sampler", "sampler", "{}"), ("n", "n", "{}"), ("frechet_distance", "Fréchet", "{:.2f}"),
+           ("precision", "precision", "{:.3f}"), ("recall", "recall", "{:.3f}"), ("density", "density", "{:.3f}"),
+           ("coverage", "coverage", "{:.3f}"), ("class_entropy", "class entropy", "{:.3f}"),
+           ("rarest_class", "rarest class", "{:.3f}"))
+
+
+def cells(row) -> list[str]:
+    """A row (a dict, or an object with the same fields) as the text of each column."""
+    get = row.get if isinstance(row, dict) else lambda key: getattr(row, key)
+    return [form.format(get(key)) for key, _, form in COLUMNS]
 
 
 class Rows(list):
     """The rows `measure` returns (JSON-ready dicts), shown in Jupyter as the table `latentwalk measure` prints."""
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{title}</th>" for title in COLUMNS.values())
-        body = "".join("<tr>" + "".join(f"<td>{r[k]:.3f}</td>" if isinstance(r[k], float) else f"<td>{r[k]}</td>"
-                                        for k in COLUMNS) + "</tr>" for r in self)
+        head = "".join(f"<th>{title}</th>" for _, title, _ in COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in cells(r)) + "</tr>" for r in self)
         ppl = next((r["ppl"] for r in self if r.get("ppl")), None)
         lengths = "<p>path length: " + ", ".join(f"{m} {v:.2f}" for m, v in ppl.items()) + "</p>" if ppl else ""
         return f"<table><tr>{head}</tr>{body}</table>{lengths}"
+
+    def lines(self, name: str) -> list[str]:
+        """The table `latentwalk measure` prints for the model called `name`."""
+        first, net = self[-1], self[-1]["network"]
+        label = "model" if first["label"] == name else first["label"]
+        table = [[title for _, title, _ in COLUMNS], *(cells(r) for r in self)]
+        widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
+        out = [f"{name}: {label} with z = {first['latent_dim']}; {first['n']:,} images per row against "
+               f"{first['reference']}; features: {net['network']} ({net['features']}-d, "
+               f"{100 * net['test_accuracy']:.2f}% test accuracy, SHA-256 {net['sha256'][:12]}…)"]
+        out += ["  " + row[0].ljust(widths[0]) + "".join(f"  {c:>{w}s}" for c, w in zip(row[1:], widths[1:]))
+                for row in table]
+        if first["ppl"]:
+            out.append(f"  path length over {first['ppl_paths']:,} prior paths ({first['ppl_geodesic_paths']:,} for "
+                       f"the geodesic; ε = {first['ppl_epsilon']:g}): "
+                       + ", ".join(f"{m} {v:.1f}" for m, v in first["ppl"].items()))
+        return out
+
+
 MIN_N = 10        # the k-nearest-neighbour measures need more samples than k + 1
 
 
@@ -99,23 +126,23 @@ def measure(source: Source | str | os.PathLike, which: Sequence[str] = samplers.
     unknown = [s for s in which if s not in samplers.SAMPLERS]
     require(len(which) > 0 and not unknown, f"unknown sampler {', '.join(unknown) or '(none)'}: use "
                                             f"{', '.join(samplers.SAMPLERS)} (comma-separated)")
-    require(is_int(n) and n >= MIN_N, f"--n must be an integer >= {MIN_N}, got {n!r}")
-    require(is_int(paths) and paths >= 100, f"--paths must be an integer >= 100, got {paths!r}")
+    require(is_int(n) and n >= MIN_N, f"`n` must be an integer >= {MIN_N}, got {n!r}")
+    require(is_int(paths) and paths >= 100, f"`paths` must be an integer >= 100, got {paths!r}")
     require(is_int(geodesic_paths) and geodesic_paths >= 10,
-            f"--geodesic-paths must be an integer >= 10, got {geodesic_paths!r}")
+            f"`geodesic_paths` must be an integer >= 10, got {geodesic_paths!r}")
     if not isinstance(source, Source):
         source = open_folder(source)
     source.needs("the measures", "data")
     coded = [s for s in dict.fromkeys(which) if s != "prior"]
     if coded:
-        source.needs(f"--sampler {','.join(coded)} (prior alone does not)", "encode")
+        source.needs(f"`sampler` {','.join(coded)} (prior alone does not)", "encode")
     counts = ppl.path_counts(paths, geodesic_paths)
     model, run = source.model, source.run
     data = source.data_name
     net = classifier.load()
     test_x, test_y = source.test_data()
     test_f = check_serves(net, test_x, test_y, data)
-    require(n <= len(test_x), f"--n must be at most {len(test_x):,}, the test images of {data}")
+    require(n <= len(test_x), f"`n` must be at most {len(test_x):,}, the test images of {data}")
     train_x = source.train_data()[0]
     real = quality.Reference.of(test_f[:n])
     methods = core.methods_of(model) if model.precise else ()

@@ -19,7 +19,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..data.datasets import batches
-from ..errors import ConfigError, is_int, require
+from ..errors import ConfigError
+from ..settings import integer, integers, ints, joined, non_negative_number, setting, validate
 
 LOGVAR_RANGE = (-16.0, 10.0)     # keeps exp(logvar) finite and its gradient alive in float32
 LOG_SIGMA_RANGE = (-7.0, 2.0)    # the Gaussian likelihood's learned pixel noise, in log units
@@ -31,32 +32,25 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}   # between the dense layers (c
 
 @dataclass(frozen=True)
 class ModelConfig:
-    kind: str = "vae"                          # "ae" | "vae"
-    arch: str = "mlp"                          # "mlp" | "conv"
-    latent_dim: int = 2
-    hidden: tuple[int, ...] = (200, 200)       # dense layers between the pixels (or conv features) and z
-    image_shape: tuple[int, int, int] = (1, 28, 28)   # (C, H, W)
-    likelihood: str = "bernoulli"              # "bernoulli" (binary pixels) | "gaussian" (learned noise level)
-    beta: float = 1.0                          # weight of the KL term (beta-VAE); unused by the AE
-    activation: str = "relu"                   # "relu" (the post) | "tanh" (Burda et al.'s likelihood results)
+    """The network: which kind, its layers, its pixel model. Each field is a setting (settings.py): its flag,
+    help and check are declared here, once."""
+    kind: str = setting("vae", "--model", "kind of model (default {default})", choices=KINDS)
+    arch: str = setting("mlp", "--arch", "encoder/decoder network (default {default})", choices=ARCHS)
+    latent_dim: int = setting(2, "--latent-dim", "size of z (default {default})", check=integer(1, 1 << 20))
+    hidden: tuple[int, ...] = setting((200, 200), "--hidden", "hidden layer sizes (default {default})",
+                                      check=integers(1, 1 << 20), parse=ints, show=joined(","))
+    image_shape: tuple[int, int, int] = setting((1, 28, 28), check=integers(1, 1 << 16, count=3),
+                                                show=joined("x"), derived=True)   # (C, H, W): from the data
+    likelihood: str = setting("bernoulli", "--likelihood", "pixel model (default {default})", choices=LIKELIHOODS)
+    beta: float = setting(1.0, "--beta", "KL weight of a beta-VAE (default {default})", check=non_negative_number)
+    activation: str = setting("relu", "--activation", "between the dense layers (default {default})",
+                              choices=tuple(ACTIVATIONS))   # relu (the post) | tanh (Burda et al.'s likelihoods)
 
     def __post_init__(self):
-        object.__setattr__(self, "hidden", tuple(self.hidden))
-        object.__setattr__(self, "image_shape", tuple(self.image_shape))
-        require(self.kind in KINDS, f"model must be one of {', '.join(KINDS)}, got {self.kind!r}")
-        require(self.arch in ARCHS, f"arch must be one of {', '.join(ARCHS)}, got {self.arch!r}")
-        require(self.activation in ACTIVATIONS,
-               f"activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
-        require(self.likelihood in LIKELIHOODS,
-               f"likelihood must be one of {', '.join(LIKELIHOODS)}, got {self.likelihood!r}")
-        require(is_int(self.latent_dim) and self.latent_dim >= 1,
-               f"latent dimension must be an integer >= 1, got {self.latent_dim!r}")
-        require(all(is_int(h) and h >= 1 for h in self.hidden),
-               f"hidden sizes must be integers >= 1, got {self.hidden!r}")
-        require(len(self.image_shape) == 3 and all(is_int(s) and s >= 1 for s in self.image_shape),
-               f"image shape must be three positive integers (C, H, W), got {self.image_shape!r}")
-        require(isinstance(self.beta, (int, float)) and math.isfinite(self.beta) and self.beta >= 0,
-               f"beta must be a finite number >= 0, got {self.beta!r}")
+        object.__setattr__(self, "hidden", tuple(self.hidden) if isinstance(self.hidden, list) else self.hidden)
+        if isinstance(self.image_shape, list):
+            object.__setattr__(self, "image_shape", tuple(self.image_shape))
+        validate(self)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -196,7 +196,7 @@ def from_entry(spec: str) -> External:
     """Import `package.module:function`, call the function with no arguments, check what it returns."""
     module, sep, function = spec.partition(":")
     if not sep or not module or not function.isidentifier():
-        raise ConfigError(f"--model-entry takes package.module:function, got {spec!r}")
+        raise ConfigError(f"`model_entry` takes package.module:function, got {spec!r}")
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())         # as `python -m` does: the user's own package, run from its folder
     try:

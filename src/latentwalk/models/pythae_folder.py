@@ -124,7 +124,7 @@ def load(folder: str | Path, trust_pickle: bool = False) -> PythaeModel:
     kind, shape, d, pickled = _config(folder)
     if pickled and not trust_pickle:
         raise RunError(f"{folder} holds pickled networks ({', '.join(pickled)}), and unpickling runs the code they "
-                       f"carry: pass --trust-pickle only if you trust the folder as you would a script you run")
+                       f"carry: pass `trust_pickle` only if you trust the folder as you would a script you run")
     pixels, variational = math.prod(shape), kind in VAE_FAMILY
     encoder = _unpickle(folder, "encoder.pkl") if "encoder.pkl" in pickled else _Encoder(pixels, d, variational)
     decoder = _unpickle(folder, "decoder.pkl") if "decoder.pkl" in pickled else _Decoder(d, pixels)

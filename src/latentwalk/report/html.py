@@ -13,6 +13,7 @@ import html
 from pathlib import Path
 
 from .. import atomic
+from ..measure import suite
 from .contract import ReportData, Stat
 
 CSS = """
@@ -160,16 +161,13 @@ def _geodesic_notes(data: ReportData) -> list[str]:
 def _samples(data: ReportData) -> list[str]:
     if not data.samples:
         return []
-    rows = [[r.model, r.sampler, f"{r.frechet_distance:.1f}", f"{r.precision:.3f}", f"{r.recall:.3f}",
-             f"{r.density:.3f}", f"{r.coverage:.3f}", f"{r.class_entropy:.2f}",
-             " ".join(f"{100 * h:.0f}" for h in r.class_histogram)] for r in data.samples]
+    rows = [[r.model, *suite.cells(r), " ".join(f"{100 * h:.0f}" for h in r.class_histogram)] for r in data.samples]
     return [f"<p>The same question as the field measures it, on the classifier's features: {data.sample_n:,} "
             f"generated images against {data.sample_n:,} test images per row, from the prior and from a Gaussian "
             "mixture fitted to the model's training codes (gmm), beside real training images (the ceiling: "
             "precision and recall stay below 1 even there). Lower Fréchet distance is better; precision asks "
             "whether the samples look real, recall and coverage whether they cover all of the data.</p>",
-            _table(["model", "sampler", "Fréchet", "precision", "recall", "density", "coverage", "class entropy",
-                    "digits 0–9 (% of samples)"], rows),
+            _table(["model", *(title for _, title, _ in suite.COLUMNS), "digits 0–9 (% of samples)"], rows),
             f"<p class=note>Features: {data.judge.network} ({data.judge.features}-d, SHA-256 "
             f"{data.judge.sha256[:12]}…). Class entropy is log 10 = 2.30 when all ten digits are drawn alike; a "
             "0 in the digits column is a digit the model never draws.</p>"]

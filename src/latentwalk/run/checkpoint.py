@@ -134,8 +134,8 @@ def save_state(run_dir: Path, model: AutoEncoder, optimizer: torch.optim.Optimiz
         atomic.sync_folder(run_dir)      # the three renames survive a power loss only once the folder is synced
     except OSError as e:       # a full disk, a lost mount: the files already there are whole (atomic writes)
         raise RunError(f"{run_dir}: could not write the checkpoint of epoch {epoch} ({e.strerror or e}); the "
-                       f"files there are whole and --resume continues from the last one written: fix the cause, "
-                       f"then continue with --resume") from None
+                       f"files there are whole and `resume` continues from the last one written: fix the cause, "
+                       f"then continue with `resume`") from None
 
 
 def restore_state(run_dir: Path, model: AutoEncoder, optimizer: torch.optim.Optimizer) -> tuple[int, list[dict]]:
@@ -200,7 +200,7 @@ def train_data(run_dir: str | os.PathLike) -> tuple[torch.Tensor, torch.Tensor |
 def test_data(run_dir: str | os.PathLike, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The test split of the data a run was trained on (its first `limit` images), and its labels if any."""
     if limit is not None and limit < 1:
-        raise ConfigError(f"--limit must be >= 1, got {limit}")
+        raise ConfigError(f"`limit` must be >= 1, got {limit}")
     images, labels = _split(run_dir, "test")
     if limit is None:                  # data read from disk stays there (evaluation reads it in batches)
         return images, labels

@@ -1,56 +1,37 @@
-"""The settings of a training run besides the model's: which data, and how to train on it."""
+"""The settings of a training run: the model's (models/), the data's (data/), how to train, and how this machine
+trains (not stored with the run)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from ..errors import is_int, require
+from ..data.config import DataConfig
 from ..models.autoencoder import ModelConfig
+from ..settings import boolean, integer, positive_number, setting, text, validate
 
-
-@dataclass(frozen=True)
-class DataConfig:
-    name: str = "mnist"                    # a named data set, an .npz file or an image folder
-    binarize: bool = False                 # dynamic binarization: a fresh Bernoulli draw each time an image is used
-    greyscale: bool | None = None          # True/False converts colour; None keeps the source's channels
-    size: tuple[int, int] | None = None    # (H, W) resize
-    fingerprint: str = ""                  # content hash of the training images, filled in when training starts
-
-    def __post_init__(self):
-        if self.size is not None:
-            object.__setattr__(self, "size", tuple(self.size))
-        require(isinstance(self.name, str) and self.name != "", "data must be a non-empty name or path")
-        require(isinstance(self.binarize, bool), f"binarize must be true or false, got {self.binarize!r}")
-        require(self.greyscale in (None, True, False), "greyscale must be true, false or null")
-        require(self.size is None or (len(self.size) == 2 and all(is_int(s) and 1 <= s <= 4096 for s in self.size)),
-               f"size must be two integers (H, W) in 1..4096, got {self.size!r}")
-        require(isinstance(self.fingerprint, str), "fingerprint must be a string")
+PRECISIONS = ("auto", "float32", "bf16", "fp16")      # see training/precision.py
+LR_SCHEDULES = ("anneal", "constant", "cosine")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 20
-    batch_size: int = 128
-    lr: float = 1e-3
-    lr_schedule: str = "anneal"            # "anneal" | "constant" | "cosine": see lr_at
-    kl_warmup: int = 0                     # epochs over which the KL weight rises linearly from 0 (0: no warm-up)
-    seed: int = 0
-    device: str = "auto"                   # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:N", "mps"
+    """How a run trains: epochs, batches, the optimiser's schedule, the seed. Each field is a setting."""
+    epochs: int = setting(20, "--epochs", "passes over the training set (default {default})",
+                          check=integer(1, 100_000))
+    batch_size: int = setting(128, "--batch-size", "images per step (default {default})", check=integer(1, 1 << 20))
+    lr: float = setting(1e-3, "--lr", "Adam learning rate (default {default})", check=positive_number)
+    lr_schedule: str = setting("anneal", "--lr-schedule", "anneal (default: constant, then down linearly over the "
+                               "last fifth of the epochs), constant, or cosine: from --lr down to 0 over the epochs",
+                               choices=LR_SCHEDULES)
+    kl_warmup: int = setting(0, "--kl-warmup", "raise the KL weight linearly from 0 over the first EPOCHS epochs "
+                             "(default {default}: none)", check=integer(0, 100_000), metavar="EPOCHS")
+    seed: int = setting(0, "--seed", "seed of initialisation, shuffling and noise (default {default})",
+                        check=integer(0, 2 ** 63 - 1))
+    device: str = setting("auto", "--device", "auto (default), cpu, cuda, cuda:N or mps", check=text)
 
     def __post_init__(self):
-        require(is_int(self.epochs) and 1 <= self.epochs <= 100_000, f"epochs must be an integer in 1..100000, "
-                                                                      f"got {self.epochs!r}")
-        require(is_int(self.batch_size) and 1 <= self.batch_size <= 1 << 20,
-               f"batch size must be a positive integer, got {self.batch_size!r}")
-        require(isinstance(self.lr, (int, float)) and not isinstance(self.lr, bool) and math.isfinite(self.lr)
-               and self.lr > 0, f"learning rate must be a finite number > 0, got {self.lr!r}")
-        require(self.lr_schedule in ("constant", "anneal", "cosine"),
-                f"lr schedule must be anneal, constant or cosine, got {self.lr_schedule!r}")
-        require(is_int(self.kl_warmup) and 0 <= self.kl_warmup <= 100_000,
-                f"KL warm-up must be an integer number of epochs in 0..100000, got {self.kl_warmup!r}")
-        require(is_int(self.seed) and 0 <= self.seed < 2 ** 63, f"seed must be an integer >= 0, got {self.seed!r}")
-        require(isinstance(self.device, str), f"device must be a string, got {self.device!r}")
+        validate(self)
 
     def lr_at(self, epoch: int) -> float:
         """The learning rate of a (1-based) epoch: a function of the epoch alone, so resume replays it.
@@ -71,6 +52,22 @@ class TrainConfig:
         """The factor on the KL weight after `epochs_done` (fractional) epochs: a linear warm-up from 0 to 1
         (Bowman et al. 2016, Sonderby et al. 2016), which keeps more latent units active."""
         return 1.0 if self.kl_warmup == 0 else min(1.0, epochs_done / self.kl_warmup)
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """How this process trains: options of the machine, not of the run (not in config.json; each may change on
+    resume). Each epoch records the precision it trained in."""
+    precision: str = setting("auto", "--precision", "auto (default): bf16 autocast where the hardware computes it "
+                             "natively, else float32; fp16 needs a GPU", choices=PRECISIONS)
+    compile: bool = setting(False, "--compile", "train through torch.compile", check=boolean)
+    tensorboard: bool = setting(False, "--tensorboard", "log scalars, image grids and the test codes to "
+                                "OUT/tensorboard (see them with `tensorboard --logdir runs/`); a resumed run that "
+                                "has them goes on logging", check=boolean)
+    progress: bool = setting(True, check=boolean)      # a progress bar for each epoch
+
+    def __post_init__(self):
+        validate(self)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from ..command import Arg
 from ..data import datasets
 from ..errors import ConfigError, RunError
 from ..models import pythae_folder
@@ -23,8 +24,8 @@ from . import checkpoint
 
 NEEDS = {   # what a command may need beyond decode(z), and what to do when a model lacks it
     "encode": "needs encode(x), and {name} has none: give the model one (see 'Your own model' in the README)",
-    "data": "needs labelled images to encode, and {name} names none: pass --data with the data set it was "
-            "trained on, e.g. --data mnist",
+    "data": "needs labelled images to encode, and {name} names none: pass `data` with the data set it was "
+            "trained on, e.g. `data` mnist",
     "run": "needs a latentwalk run folder, and {name} is not one: its numbers come from the likelihood latentwalk "
            "trains with (`latentwalk measure` measures any model)",
 }
@@ -64,7 +65,7 @@ class Source:
         images, labels = datasets.load(self.data, split)
         if tuple(images.shape[1:]) != tuple(self.model.image_shape):
             raise ConfigError(f"{self.data} holds {'x'.join(map(str, images.shape[1:]))} images and {self.name} "
-                              f"decodes {'x'.join(map(str, self.model.image_shape))}: give --data with images of "
+                              f"decodes {'x'.join(map(str, self.model.image_shape))}: give `data` with images of "
                               f"its size")
         return images, labels
 
@@ -73,7 +74,7 @@ class Source:
 
     def test_data(self, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         if limit is not None and limit < 1:
-            raise ConfigError(f"--limit must be >= 1, got {limit}")
+            raise ConfigError(f"`limit` must be >= 1, got {limit}")
         images, labels = self._split("test")
         if limit is None:
             return images, labels
@@ -94,7 +95,7 @@ def open_folder(path: str | os.PathLike, data: str | None = None, trust_pickle: 
 
 
 def open_entry(spec: str, data: str | None = None) -> Source:
-    """The model a `--model-entry package.module:function` returns; its data from `data`, else its own."""
+    """The model an entry point `package.module:function` returns; its data from `data`, else its own."""
     model = from_entry(spec)
     return Source(spec, model, data=data if data is not None else model.data)
 
@@ -118,14 +119,43 @@ def open_sources(folders: list, entries: list[str], data: str | None = None,
                  trust_pickle: bool = False) -> list[Source]:
     """Folders, then entry points, each opened once, each named so that no two share a name."""
     if not folders and not entries:
-        raise RunError("give a run folder (or a pythae model folder), or --model-entry package.module:function")
+        raise RunError("give a run folder (or a pythae model folder), or `model_entry` package.module:function")
     if len(set(entries)) < len(entries):
-        raise ConfigError("the same --model-entry is given twice")
+        raise ConfigError("the same `model_entry` is given twice")
     folders = [Path(f) for f in folders]
     sources = [open_folder(f, data, trust_pickle) for f in folders]
     for source, name in zip(sources, _names(folders)):
         source.name = name
     sources += [open_entry(e, data) for e in entries]
     if data is not None and all(s.run is not None for s in sources):
-        raise ConfigError("--data is for outside models: a run folder reads the data it was trained on")
+        raise ConfigError("`data` is for outside models: a run folder reads the data it was trained on")
+    return sources
+
+
+def arguments(many: bool, what: str) -> tuple[Arg, ...]:
+    """The arguments naming the model(s) a command walks: folders (latentwalk runs, pythae models) or entry
+    points, the data an outside model encodes, and the consent to unpickle."""
+    return (Arg("runs" if many else "run", type=Path, nargs="*" if many else "?",
+                help=f"{what}, or a pythae model folder (model_config.json + model.pt)"),
+            Arg("--model-entry", action="append", metavar="MODULE:FUNCTION",
+                help="your own model: a function returning an object with latent_dim and decode(z)"
+                     + (" (repeat for more)" if many else "") + "; see 'Your own model' in the README"),
+            Arg("--data", help="the labelled images an outside model encodes (mnist, fashion-mnist, an .npz file or "
+                               "an image folder); a run folder reads its own"),
+            Arg("--trust-pickle", action="store_true",
+                help="open pythae folders holding pickled networks (encoder.pkl, decoder.pkl): unpickling runs "
+                     "their code, so only for folders you trust as you would a script you run"))
+
+
+def open_for(command: str, needs: tuple[str, ...], many: bool, run: Path | None = None, runs: list | None = None,
+             model_entry: list[str] | None = None, data: str | None = None,
+             trust_pickle: bool = False) -> list[Source]:
+    """The models a command names (the values of `arguments`), opened, each checked for what it `needs`."""
+    folders = runs or ([run] if run else [])
+    entries = model_entry or []
+    if not many and len(folders) + len(entries) > 1:
+        raise ConfigError(f"give one folder or one `model_entry`: `{command}` walks one model")
+    sources = open_sources(folders, entries, data, trust_pickle)
+    for source in sources:
+        source.needs(command, *needs)
     return sources

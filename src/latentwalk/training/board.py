@@ -42,7 +42,7 @@ def available() -> bool:
 
 def require() -> None:
     if not available():
-        raise ConfigError("--tensorboard needs the tensorboard package: pip install 'latentwalk[tensorboard]'")
+        raise ConfigError("`tensorboard` needs the tensorboard package: pip install 'latentwalk[tensorboard]'")
 
 
 def tile(images: torch.Tensor, columns: int, zoom: int = ZOOM) -> torch.Tensor:

@@ -32,33 +32,14 @@ from ..data import datasets
 from ..errors import ConfigError, DataError, LatentwalkError, RunError, TrainingDiverged
 from ..measure import evaluate
 from ..models.autoencoder import ModelConfig, build
+from ..models.device import choose_device
 from ..run import checkpoint, lock
-from ..run.config import DataConfig, RunConfig, TrainConfig
+from ..run.config import DataConfig, RunConfig, TrainConfig, TrainOptions
+from ..settings import check_unchanged
 from . import board
 from . import precision as precisions
 
 CHECK_EVERY = 50   # steps between loss checks (and progress-bar updates)
-
-
-def choose_device(name: str) -> torch.device:
-    """'auto' picks CUDA, then Apple's MPS, then the CPU; a named device must be present."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(f"unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("CUDA is not available on this machine: use --device cpu (or auto)")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ConfigError("MPS is not available on this machine: use --device cpu (or auto)")
-    if device.type not in ("cpu", "cuda", "mps"):
-        raise ConfigError(f"unsupported device {name!r}: use auto, cpu, cuda, cuda:N or mps")
-    return device
 
 
 def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
@@ -93,24 +74,28 @@ def _flush_denormals():
 
 
 def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | None = None,
-        train: TrainConfig | None = None, resume: bool = False, epochs: int | None = None,
-        log: Callable[[str], None] = print, precision: str = "auto", compile: bool = False,
-        progress: bool = True, tensorboard: bool = False) -> Path:
+        train: TrainConfig | None = None, *, resume: bool = False, epochs: int | None = None,
+        options: TrainOptions | None = None, log: Callable[[str], None] = print, **option_values) -> Path:
     """Train a model into the run folder `out` (or continue it with `resume`); return the folder.
 
-    A new run refuses a folder that already holds files. With `resume`, the folder's own config is used and
-    only `epochs` may be raised. A NaN or infinite loss raises TrainingDiverged and leaves the last good
+    A new run refuses a folder that already holds files. With `resume`, the run goes on with its own settings:
+    configs given that differ from them raise SettingsDiffer, which names each difference; only `epochs` (or
+    `train.epochs`) may be raised. A NaN or infinite loss raises TrainingDiverged and leaves the last good
     checkpoint as it was; a run stopped before its first checkpoint leaves no folder behind.
 
-    `precision` ("auto", "float32", "bf16" or "fp16": see precision.py) and `compile` (torch.compile) are
-    options of the machine, not of the run: each epoch records the precision it trained in in metrics.jsonl,
-    and both may change on resume (fp16 needs a GPU). `progress` False hides the progress bar of each epoch.
-    `tensorboard` writes TensorBoard's logs into `out`/tensorboard (board.py); a run that has them goes on
-    writing them when resumed.
+    `options` (TrainOptions: precision, compile, tensorboard, progress; or the same as keywords, e.g.
+    `precision="float32"`) are options of the machine, not of the run: each epoch records the precision it
+    trained in in metrics.jsonl, and they may change on resume. A run that has TensorBoard logs goes on writing
+    them when resumed.
     """
     out, notes = Path(out), []
+    options = replace(options or TrainOptions(), **option_values)
     if resume:
         cfg = checkpoint.load_config(out)
+        given = [(g, s) for g, s in ((model, cfg.model), (data, cfg.data), (train, cfg.train)) if g is not None]
+        check_unchanged(out, given)
+        if epochs is None and train is not None:
+            epochs = train.epochs
         if (out / checkpoint.WEIGHTS).exists():
             checkpoint.load(out)           # a damaged weights file stops the run here, before it is replaced
         if epochs is not None and epochs != cfg.train.epochs:
@@ -124,16 +109,16 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
         if epochs is not None:
             cfg = replace(cfg, train=replace(cfg.train, epochs=epochs))
     device = choose_device(cfg.train.device)
-    used, fallback = precisions.resolve(precision, device)
+    used, fallback = precisions.resolve(options.precision, device)
     rank, world, owned = _ranks(device)
     if fallback:
         notes.append(fallback)
     if out.exists() and not out.is_dir():
-        raise RunError(f"{out} already exists and is not a folder: choose another --out")
-    if tensorboard:
+        raise RunError(f"{out} already exists and is not a folder: choose another `out`")
+    if options.tensorboard:
         board.require()                     # before anything is written
-    logs = tensorboard or (out / board.FOLDER).is_dir()
-    if logs and not tensorboard and not board.available():
+    logs = options.tensorboard or (out / board.FOLDER).is_dir()
+    if logs and not options.tensorboard and not board.available():
         logs = False
         notes.append(f"{out / board.FOLDER} is not continued: the tensorboard package is not installed")
     created = not out.exists()
@@ -142,12 +127,12 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
             try:
                 if rank == 0 and not resume and any(p.name != lock.LOCK for p in out.iterdir()):   # locked: no race
                     created = False
-                    raise RunError(f"{out} already exists: pass --resume to continue that run, or choose another "
-                                   f"--out")
+                    raise RunError(f"{out} already exists: pass `resume` to continue that run, or choose another "
+                                   f"`out`")
                 for note in notes if rank == 0 else ():
                     log(note)
-                return _train(out, cfg, resume, _rank_device(device, world), used, compile, rank, world, log,
-                              progress, logs)
+                return _train(out, cfg, resume, _rank_device(device, world),
+                              replace(options, precision=used, tensorboard=logs), rank, world, log)
             except BaseException:       # still under the lock: no other writer can have taken the folder
                 if rank == 0 and created and not (out / checkpoint.STATE).exists():
                     shutil.rmtree(out, ignore_errors=True)      # nothing worth keeping: leave no half-made run
@@ -157,8 +142,9 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
             torch.distributed.destroy_process_group()
 
 
-def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, precision: str, compile: bool,
-           rank: int, world: int, log, progress: bool, tensorboard: bool) -> Path:
+def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, options: TrainOptions, rank: int,
+           world: int, log) -> Path:
+    """The loop of `fit`, with the precision resolved (options.precision names a dtype) and the ranks known."""
     train_x, test_x, test_y = _load_data(cfg.data)
     if len(train_x) == 0 or len(test_x) == 0:
         raise DataError(f"{cfg.data.name}: the {'train' if len(train_x) == 0 else 'test'} split holds no images")
@@ -174,9 +160,9 @@ def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, precis
     cfg = replace(cfg, data=replace(cfg.data, fingerprint=fp))
     bs, last = cfg.train.batch_size, len(train_x) % cfg.train.batch_size
     if world > 1 and bs < world:
-        raise ConfigError(f"with {world} processes a batch needs at least {world} images; --batch-size is {bs}")
+        raise ConfigError(f"with {world} processes a batch needs at least {world} images; `batch_size` is {bs}")
     if world > 1 and 0 < last < world:
-        raise ConfigError(f"with {world} processes every batch needs at least {world} images: --batch-size {bs} "
+        raise ConfigError(f"with {world} processes every batch needs at least {world} images: `batch_size` {bs} "
                           f"leaves a last batch of {last}; pick another batch size")
 
     torch.manual_seed(cfg.train.seed)
@@ -201,15 +187,16 @@ def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, precis
         return [test["neg_elbo"], test["recon"], test["kl"]]
 
     train_x = train_x.to(device)
-    step = _make_step(net, optimizer, world, device, precisions.DTYPES[precision], compile)
+    step = _make_step(net, optimizer, world, device, precisions.DTYPES[options.precision], options.compile)
     _on_rank0(prepare, rank, world, device)
     if start > cfg.train.epochs and rank == 0:
         log(f"{out}: all {cfg.train.epochs} epochs are already done")
-    shown = board.Board(out, start, test_x, test_y, cfg.model.latent_dim) if tensorboard and rank == 0 else None
+    shown = board.Board(out, start, test_x, test_y, cfg.model.latent_dim) if options.tensorboard and rank == 0 \
+        else None
     with _flush_denormals(), contextlib.closing(shown) if shown else contextlib.nullcontext():
         for epoch in range(start, cfg.train.epochs + 1):
-            row = _epoch(net, optimizer, step, train_x, cfg, epoch, device, rank, world, progress)
-            row.update(precision=precision, compile=compile)
+            row = _epoch(net, optimizer, step, train_x, cfg, epoch, device, rank, world, options.progress)
+            row.update(precision=options.precision, compile=options.compile)
             row.update(zip(("test_neg_elbo", "test_recon", "test_kl"),
                            _on_rank0(test_numbers, rank, world, device, 3)))
             _check_finite(row, epoch, out, metrics)
@@ -248,7 +235,7 @@ def _rank_device(device: torch.device, world: int) -> torch.device:
     """One GPU per process: cuda:LOCAL_RANK."""
     if world > 1 and device.type == "cuda":
         if device.index is not None:
-            raise ConfigError("under torchrun each process takes the GPU of its LOCAL_RANK: use --device cuda, "
+            raise ConfigError("under torchrun each process takes the GPU of its LOCAL_RANK: use `device` cuda, "
                               f"not {device}")
         local, count = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
         if local >= count:
@@ -333,7 +320,7 @@ def _check_finite(row: dict, epoch: int, out: Path, metrics: list[dict]) -> None
     if bad:
         kept = f"the checkpoint of epoch {metrics[-1]['epoch']} in {out} is kept" if metrics else "nothing was saved"
         raise TrainingDiverged(f"the loss became {row[bad[0]]} in epoch {epoch} ({bad[0]}): training stopped and "
-                               f"{kept}; lower the learning rate (--lr) or check the data")
+                               f"{kept}; lower the learning rate (`lr`) or check the data")
 
 
 def _epoch(net, optimizer, step, train_x: torch.Tensor, cfg: RunConfig, epoch: int, device: torch.device,

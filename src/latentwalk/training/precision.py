@@ -14,7 +14,6 @@ import torch
 
 from ..errors import ConfigError
 
-CHOICES = ("auto", "float32", "bf16", "fp16")
 DTYPES = {"float32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -28,11 +27,10 @@ def native_bf16(device: torch.device) -> bool:
 
 
 def resolve(requested: str, device: torch.device) -> tuple[str, str | None]:
-    """(the precision to train in, a line for the log when "auto" fell back to float32, else None)."""
-    if requested not in CHOICES:
-        raise ConfigError(f"unknown precision {requested!r}: use {', '.join(CHOICES)}")
+    """(the precision to train in, a line for the log when "auto" fell back to float32, else None), for one of
+    run.config.PRECISIONS (checked by TrainOptions)."""
     if requested == "fp16" and device.type != "cuda":
-        raise ConfigError("--precision fp16 needs a CUDA GPU; on this device use bf16 or float32")
+        raise ConfigError("`precision` fp16 needs a CUDA GPU; on this device use bf16 or float32")
     if requested != "auto":
         return requested, None
     if native_bf16(device):

@@ -35,8 +35,9 @@ def property_vector(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def check_scale(max_scale: float) -> float:
+    """The largest scale an attribute vector is applied with, checked: a finite number > 0."""
     require(isinstance(max_scale, (int, float)) and bool(np.isfinite(max_scale)) and max_scale > 0,
-            f"--max-scale must be a finite number > 0, got {max_scale!r}")
+            f"`max_scale` must be a finite number > 0, got {max_scale!r}")
     return float(max_scale)
 
 
@@ -50,8 +51,8 @@ def along(codes: np.ndarray, vector: np.ndarray, scales: np.ndarray) -> np.ndarr
 def analogy(a: np.ndarray, b: np.ndarray, c: np.ndarray, size: int = 5, method: str = "lerp") -> np.ndarray:
     """The J-diagram (size, size, d): A top left, B top right, C bottom left, B + C - A bottom right; each row
     interpolates between its ends on the left and right edges, which interpolate down from the top corners."""
-    require(is_int(size) and 2 <= size <= 32, f"--size must be an integer in 2..32, got {size!r}")
-    require(method in ("lerp", "slerp"), f"--method must be lerp or slerp, got {method!r}")
+    require(is_int(size) and 2 <= size <= 32, f"`size` must be an integer in 2..32, got {size!r}")
+    require(method in ("lerp", "slerp"), f"`method` must be lerp or slerp, got {method!r}")
     interpolate = paths.INTERPOLATIONS[method]
     d = np.asarray(b, np.float64) + np.asarray(c, np.float64) - np.asarray(a, np.float64)
     left, right = interpolate(a, c, size), interpolate(b, d, size)          # (size, d) each, top to bottom

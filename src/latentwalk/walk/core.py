@@ -72,7 +72,7 @@ def walk(model: Model, path: np.ndarray, scorers: Sequence[Scorer] = ()) -> Walk
 # --------------------------------------------------------------------------- checks shared by every adapter
 
 def check_steps(steps: int, low: int, high: int, name: str = "steps") -> None:
-    require(is_int(steps) and low <= steps <= high, f"{name} must be an integer in {low}..{high}, got {steps!r}")
+    require(is_int(steps) and low <= steps <= high, f"`{name}` must be an integer in {low}..{high}, got {steps!r}")
 
 
 def methods_of(model: Model) -> tuple[str, ...]:
@@ -96,13 +96,13 @@ def prior_pairs(d: int, pairs: int, seed: int) -> np.ndarray:
     return z / np.linalg.norm(z, axis=-1, keepdims=True).clip(1e-12) * np.sqrt(d)
 
 
-def endpoints(model: Model, source: str, pairs: int, seed: int,
+def endpoints(model: Model, origin: str, pairs: int, seed: int,
               images: torch.Tensor | None = None) -> np.ndarray:
     """(pairs, 2, d) endpoints: prior samples on the sqrt(d) shell, or the codes of random test images."""
-    require(is_int(pairs) and pairs >= 1, f"--pairs must be an integer >= 1, got {pairs!r}")
-    require(source in ("prior", "test"), f"--from must be prior or test, got {source!r}")
+    require(is_int(pairs) and pairs >= 1, f"`pairs` must be an integer >= 1, got {pairs!r}")
+    require(origin in ("prior", "test"), f"`origin` must be prior or test, got {origin!r}")
     d = model.latent_dim
-    if source == "prior":
+    if origin == "prior":
         return prior_pairs(d, pairs, seed)
     require(images is not None and len(images) >= 2, "encoding test endpoints needs test images")
     idx = np.random.default_rng(seed).choice(len(images), size=(pairs, 2), replace=len(images) < 2 * pairs)
