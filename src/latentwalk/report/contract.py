@@ -32,7 +32,7 @@ class Stat:
         return Stat(float(values.mean()), float(values.std()))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EvalRow:
     model: str                  # the run's name: ae2, vae2, …
     latent_dim: int
@@ -44,7 +44,7 @@ class EvalRow:
     precision: str = "float32"  # what training ran its products in: float32, bf16, or both in turn ("bf16, float32")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MidpointRow:
     """The scores at t = 1/2 of one interpolation method, over the report's prior pairs of one model."""
     latent_dim: int
@@ -55,7 +55,7 @@ class MidpointRow:
     sharpness: Stat
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PriorRow:
     """How the classifier judges a model's decoded prior samples."""
     model: str                  # "AE z=2", "VAE z=2"
@@ -63,7 +63,7 @@ class PriorRow:
     confident: float            # share judged a clear digit (confidence >= 0.9)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SampleRow:
     """The sample measures of one model and sampler against the real test images (or the real row itself)."""
     model: str                  # "AE z=2", "VAE z=2", or "real" for training against test images
@@ -79,7 +79,7 @@ class SampleRow:
     rarest_class: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PathRow:
     """The perceptual path length of one interpolation method at one latent size."""
     latent_dim: int
@@ -88,7 +88,7 @@ class PathRow:
     paths: int                  # random prior paths behind it (fewer for geodesics: each is an optimisation)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CurveRow:
     """One method's path numbers (measure/curves.py) at one latent size: means over the same pairs for every
     method, and the share of those pairs on which its energy is above the geodesic's."""
@@ -102,7 +102,7 @@ class CurveRow:
     above_geodesic: float       # share of pairs whose energy is above the geodesic's
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Network:
     """The digit classifier behind every confidence and measure of the report (measure/classifier.INFO)."""
     network: str
@@ -111,7 +111,7 @@ class Network:
     test_accuracy: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReportData:
     version: str
     judge: Network
