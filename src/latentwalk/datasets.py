@@ -1,5 +1,7 @@
-"""Data sets as uint8 tensors (the public name of `latentwalk.data.datasets`): `load(name_or_path, split)`."""
+"""`latentwalk.datasets` is `latentwalk.data.datasets` (lw.datasets): this name is kept for scripts that import it."""
 
-from .data.datasets import NAMED, cache_dir, download, fingerprint, load, to_float
+import sys
 
-__all__ = ["NAMED", "cache_dir", "download", "fingerprint", "load", "to_float"]
+from .data import datasets
+
+sys.modules[__name__] = datasets

@@ -1,7 +1,7 @@
-"""The geometry of high dimensions in closed form (the public name of `latentwalk.walk.geometry`)."""
+"""`latentwalk.geometry` is `latentwalk.walk.geometry` (lw.geometry): this name is kept for scripts that import it."""
 
-from .walk.geometry import (ball_volume, chi_logpdf, chi_mean, chi_pdf, chi_std, log_ball_volume, prior_logpdf,
-                            shell_radius)
+import sys
 
-__all__ = ["ball_volume", "chi_logpdf", "chi_mean", "chi_pdf", "chi_std", "log_ball_volume", "prior_logpdf",
-           "shell_radius"]
+from .walk import geometry
+
+sys.modules[__name__] = geometry

@@ -1,7 +1,7 @@
-"""Latent paths as arrays (the public name of `latentwalk.walk.paths`): each returns (steps, d), endpoints included."""
+"""`latentwalk.paths` is `latentwalk.walk.paths` (lw.paths): this name is kept for scripts that import it."""
 
-from .walk.paths import (INTERPOLATIONS, gaussian_grid, grid, lerp, nlerp, slerp, sphere_walk, spiral,
-                         spiral_parameter, to_cartesian, to_hyperspherical, traverse)
+import sys
 
-__all__ = ["INTERPOLATIONS", "gaussian_grid", "grid", "lerp", "nlerp", "slerp", "sphere_walk", "spiral",
-           "spiral_parameter", "to_cartesian", "to_hyperspherical", "traverse"]
+from .walk import paths
+
+sys.modules[__name__] = paths
