@@ -3,7 +3,7 @@
 Starts the real command (`latentwalk serve RUN … --port 0`, classifier on) and sends, over one keep-alive
 HTTP connection with TCP_NODELAY set (as browsers set it), what the page sends: one point with scores (a
 pointer move) and 64 points with scores (a clicked path). Each round trip is timed from sending the
-request's JSON (encoded beforehand, as a page's JSON.stringify would have it) to the parsed answer. The reference, in the same run, is `Workbench.decode` called in this process: the decode, the
+request's JSON (encoded beforehand, as a page's JSON.stringify would have it) to the parsed answer. The reference, in the same run, is `Backend.decode` called in this process: the decode, the
 classifier and the encoding of the answer without HTTP; it is timed after the HTTP round trips, while the
 server idles (two processes computing at once on two cores would slow each other). Targets: p95 <= 30 ms
 for one point, <= 60 ms for 64.
@@ -31,7 +31,7 @@ from latentwalk.measure import classifier
 from latentwalk.models import ModelConfig
 from latentwalk.run.config import DataConfig, TrainConfig
 from latentwalk.training.fit import fit
-from latentwalk.explorer.workbench import Workbench
+from latentwalk.explorer.backend import Backend
 
 TARGETS = {1: 30.0, 64: 60.0}
 
@@ -65,7 +65,7 @@ def main() -> None:
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
     runs = args.runs or default_runs(Path(tmp.name))
-    bench = Workbench(runs, classifier.load(), log=lambda s: None)
+    backend = Backend(runs, classifier.load(), log=lambda s: None)
     proc, url = start(runs)
     rng = np.random.default_rng(0)
     print(f"server {url}, {args.n} round trips per case, one keep-alive connection, scores on")
@@ -75,7 +75,7 @@ def main() -> None:
     try:
         nodelay = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
         with httpx.Client(base_url=url, timeout=30, transport=nodelay) as client:
-            for name, entry in bench.entries.items():
+            for name, entry in backend.entries.items():
                 d = entry.model.latent_dim
                 for n in (1, 64):
                     bodies = [{"model": name, "z": rng.standard_normal((n, d)).round(4).tolist(), "scores": True}
@@ -90,7 +90,7 @@ def main() -> None:
                         http.append(1000 * (time.perf_counter() - t0))
                     for body in bodies[:50] + bodies:
                         t0 = time.perf_counter()
-                        bench.decode(name, body["z"], True)
+                        backend.decode(name, body["z"], True)
                         local.append(1000 * (time.perf_counter() - t0))
                     http, local = http[50:], local[50:]
                     h50, h95, h99 = percentiles(http)

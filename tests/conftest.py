@@ -105,5 +105,5 @@ def small_run(tmp_path_factory, small_npz) -> Path:
 
 
 @pytest.fixture(scope="session")
-def judge():
+def digit_net():
     return classifier.load()

@@ -1,4 +1,4 @@
-"""Train the digit classifier that latentwalk ships as its judge and feature network, and write its weights.
+"""Train the digit classifier that latentwalk ships as its digit_net and feature network, and write its weights.
 
     python tools/train_feature_net.py          # writes src/latentwalk/measure/mnist_digitnet.safetensors
 

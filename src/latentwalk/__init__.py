@@ -41,7 +41,7 @@ _PUBLIC = {
     "classifier": ("latentwalk.measure.classifier", "load", "the shipped MNIST digit classifier"),
     "scorers": ("latentwalk.measure.scores", "scorers", "the per-image scores a walk takes"),
     "evaluate": ("latentwalk.measure.evaluate", "evaluate", "test -ELBO, IWAE bound, active units"),
-    "measure": ("latentwalk.measure.suite", "measure", "sample and path measures of a model, as rows"),
+    "measure": ("latentwalk.measure.model_measures", "measure", "sample and path measures of a model, as rows"),
     "figures": ("latentwalk.figures.gallery", None, "every figure of the post, as pictures in memory"),
     "serve": ("latentwalk.explorer.server", "serve", "the live explorer over run folders (needs FastAPI)"),
 }

@@ -17,7 +17,7 @@ from .explorer.commands import COMMANDS as EXPLORING
 from .figures.commands import COMMANDS as DRAWING
 from .measure.commands import COMMANDS as MEASURING
 from .report.commands import COMMANDS as REPORTING
-from .run import source
+from .run import model_source
 from .training.commands import COMMANDS as TRAINING
 
 EXAMPLES = """\
@@ -60,7 +60,7 @@ COMMANDS: tuple[Command, ...] = (*TRAINING, *CONVERTING, *MEASURING, *REPORTING,
 
 def _arguments(command: Command) -> tuple[Arg, ...]:
     many = command.models == "many"
-    return (*(source.arguments(many, command.models_help) if command.models else ()), *command.args)
+    return (*(model_source.arguments(many, command.models_help) if command.models else ()), *command.args)
 
 
 def _add(parser: argparse.ArgumentParser, arg: Arg) -> None:
@@ -95,9 +95,9 @@ def _flags(command: Command) -> dict[str, str]:
 def run(command: Command, arguments: dict) -> None:
     """Open the models the command walks (if any), then call it with its arguments as keywords."""
     if command.models:
-        names = {arg.dest for arg in source.arguments(False, "")} | {"runs"}
+        names = {arg.dest for arg in model_source.arguments(False, "")} | {"runs"}
         named = {k: arguments.pop(k) for k in list(arguments) if k in names}
-        opened = source.open_for(command.name, command.needs, command.models == "many", **named)
+        opened = model_source.open_for(command.name, command.needs, command.models == "many", **named)
         arguments["source" if command.models == "one" else "sources"] = opened if command.models == "many" \
             else opened[0]
     command.run(**arguments)

@@ -37,7 +37,7 @@ class Arg:
 class Command:
     """`latentwalk NAME …`. `run` gets every argument as a keyword; a command with `models` gets the opened
     models instead of the folders and entry points naming them: `source` ("one") or `sources` ("many"), each
-    checked first for what the command `needs` of it ("encode", "data", "run": see run/source.py)."""
+    checked first for what the command `needs` of it ("encode", "data", "run": see run/model_source.py)."""
     name: str
     help: str
     run: Callable[..., None]

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, start_serve, stop, train_small
 from latentwalk.data import datasets
-from latentwalk.measure import attributes, classifier, ppl, record
+from latentwalk.measure import attributes, classifier, ppl, stored
 from latentwalk.run import checkpoint
 from latentwalk.walk import core, paths
 from latentwalk.explorer.server import listen, make_app
-from latentwalk.explorer.workbench import MAX_BATCH, MAX_STEPS, QUICK_GEODESICS, QUICK_PATHS, Workbench
+from latentwalk.explorer.backend import Backend, MAX_BATCH, MAX_STEPS, QUICK_GEODESICS, QUICK_PATHS
 
 
 
@@ -36,10 +36,10 @@ def runs(tmp_path_factory, small_npz, small_run):
 
 
 @pytest.fixture(scope="module")
-def url(runs, judge):
+def url(runs, digit_net):
     """A real server on a free port of 127.0.0.1, in a thread, for the module."""
     sock = listen("127.0.0.1", 0)
-    app = make_app(Workbench(list(runs.values()), judge, log=lambda s: None), {"127.0.0.1", "localhost"})
+    app = make_app(Backend(list(runs.values()), digit_net, log=lambda s: None), {"127.0.0.1", "localhost"})
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -76,12 +76,12 @@ def test_models_describes_every_run(client, runs):
     # the plane of a 4-D model: its two dimensions of largest KL
     assert set(vae4["plane"]) == set(vae4["weights"]["dims"][:2])
     assert len(vae2["scatter"]["x"]) == len(vae2["scatter"]["labels"]) == 200     # the held-out tenth of 2,000
-    g = vae2["gallery"]
+    g = vae2["thumbnails"]
     assert pixels(g).shape == (30, 28, 28, 1) and len(g["codes"]) == 30 and len(g["codes"][0]) == 2
     assert g["labels"] == sorted(g["labels"]) and set(g["labels"]) == set(range(10))
 
 
-def test_decode_returns_the_models_pixels(client, runs, judge):
+def test_decode_returns_the_models_pixels(client, runs, digit_net):
     z = [[0.0, 0.0], [1.5, -0.5], [-2.0, 2.0]]
     r = client.post("/api/decode", json={"model": "vae2", "z": z, "scores": True})
     assert r.status_code == 200
@@ -91,7 +91,7 @@ def test_decode_returns_the_models_pixels(client, runs, judge):
     assert got.shape == (3, 28, 28, 1)
     assert np.abs(got[..., 0].astype(int) - np.round(want[:, 0] * 255)).max() <= 1
     assert body["norm"] == pytest.approx(np.linalg.norm(z, axis=1), abs=1e-4)
-    verdict = classifier.judge(judge, want)
+    verdict = classifier.judge(digit_net, want)
     assert body["digit"] == verdict["digit"].tolist()
     assert body["confidence"] == pytest.approx(verdict["confidence"].numpy(), abs=1e-4)
     assert "digit" not in client.post("/api/decode", json={"model": "vae2", "z": z}).json()
@@ -110,13 +110,13 @@ def test_interpolate_rows_and_norms(client):
     assert all(0 <= c <= 1 for c in rows["lerp"]["confidence"])
 
 
-def test_interpolate_gives_each_paths_roughness(client, runs, judge):
+def test_interpolate_gives_each_paths_roughness(client, runs, digit_net):
     a, b = [2.0, 0.0, 0.0, 0.0], [0.0, -1.0, 1.5, 0.0]
     rows = client.post("/api/interpolate", json={"model": "vae", "a": a, "b": b, "steps": 41}).json()["rows"]
     model = checkpoint.load(runs["vae"])
     for method, row in rows.items():
         curve = core.curves(model, [method], np.array([[a, b]]))[method]
-        want = ppl.local(model, judge, curve, np.linspace(0, 1, 41)[None])[0]
+        want = ppl.local(model, digit_net, curve, np.linspace(0, 1, 41)[None])[0]
         assert row["roughness"] == pytest.approx(want, rel=1e-3, abs=2e-4)
         assert row["ppl"] == pytest.approx(ppl.trimmed_mean(want), rel=1e-3, abs=1e-4) and row["ppl"] > 0
 
@@ -142,7 +142,7 @@ def test_a_model_is_measured_on_request_and_its_card_shows_it(client, runs):
     assert samples["real"]["frechet_distance"] < samples["prior"]["frechet_distance"]
     assert {m: v["paths"] for m, v in got["record"]["paths"].items()} == \
         {**dict.fromkeys(core.CLOSED_FORM, QUICK_PATHS), "geodesic": QUICK_GEODESICS}
-    assert got["record"] == record.stored(runs["ae2"])                 # stored in the run folder, as `measure` does
+    assert got["record"] == stored.read(runs["ae2"])                 # stored in the run folder, as `measure` does
     card = {m["name"]: m for m in client.get("/api/models").json()["models"]}["ae2"]
     assert card["measures"] == got
 
@@ -339,8 +339,8 @@ def test_runs_are_named_apart(runs, tmp_path):
 
     for parent in ("a", "b"):
         shutil.copytree(runs["vae2"], tmp_path / parent / "x" / "m")
-    bench = Workbench([tmp_path / "a" / "x" / "m", tmp_path / "b" / "x" / "m", runs["ae2"]], log=lambda s: None)
-    assert list(bench.entries) == ["a/x/m", "b/x/m", "ae2"]
+    backend = Backend([tmp_path / "a" / "x" / "m", tmp_path / "b" / "x" / "m", runs["ae2"]], log=lambda s: None)
+    assert list(backend.entries) == ["a/x/m", "b/x/m", "ae2"]
 
 
 def test_command_refuses_a_port_in_use_and_missing_runs(runs, tmp_path):
@@ -453,9 +453,9 @@ def test_t_slider_updates_every_row(page):
     assert len(after) == 8 and all(a != b for a, b in zip(before, after))
     captions = page.eval_on_selector_all("#interp-panels .row .caption", "cs => cs.map(c => c.textContent)")
     assert len(captions) == 8 and all(c.startswith("t = 0.10 · |z| = ") and "digit" in c for c in captions)
-    # new endpoints: two test images picked from the gallery
-    page.click("#gallery canvas >> nth=20")
-    page.click("#gallery canvas >> nth=5")
+    # new endpoints: two test images picked from the thumbnails
+    page.click("#thumbnails canvas >> nth=20")
+    page.click("#thumbnails canvas >> nth=5")
     idle(page)
     assert "A = test image 21, B = test image 6" in page.inner_text("#endpoints-info")
     assert canvases(page, "#interp-panels canvas.current") != after
@@ -504,7 +504,7 @@ def test_arithmetic_moves_a_digit_along_a_vector(page):
     idle(page)
     assert page.locator("#arith-panels .panel").count() == 2
     assert "3to8: |vector| = " in page.inner_text("#arith-panels .panel >> nth=1")
-    page.click("#arith-gallery canvas >> nth=9")                 # a 3
+    page.click("#arith-thumbnails canvas >> nth=9")                 # a 3
     idle(page)
     before = canvases(page, "#arith-panels canvas.decoded")
     page.locator("#scale").fill("-2")
@@ -520,7 +520,7 @@ def test_arithmetic_moves_a_digit_along_a_vector(page):
     assert "thickness: |vector| = " in page.inner_text("#arith-panels .panel >> nth=0")
     # the page decodes code + scale * vector, with the server's vector
     z = page.evaluate("(() => { const p = arithPanels()[1]; return moved(p, -2); })()")
-    code = page.evaluate("state.byName.vae2.gallery.codes[9]")
+    code = page.evaluate("state.byName.vae2.thumbnails.codes[9]")
     vector = page.evaluate("arithPanels()[1].vector")
     assert z == pytest.approx(np.array(code) - 2 * np.array(vector), abs=1e-9)
     assert page.errors == []

@@ -53,7 +53,7 @@ def test_grid_scatter_samples_traverse_summary(capsys, runs, tmp_path):
     assert Image.open(out / "traverse.png").size[1] > Image.open(out / "samples.png").size[1] * 0.8
 
 
-def test_spiral_video(capsys, runs, tmp_path, judge):
+def test_spiral_video(capsys, runs, tmp_path, digit_net):
     files = cli(capsys, "spiral", runs["vae2"], "--steps", "40", "--fps", "20", "--gif", "--out", tmp_path)
     mp4 = tmp_path / "spiral.mp4"
     assert str(mp4) in files and str(tmp_path / "spiral.gif") in files
@@ -67,7 +67,7 @@ def test_spiral_video(capsys, runs, tmp_path, judge):
     assert rows[0] == "step,t,z1,z2,norm,prior_logpdf,digit,confidence,entropy,sharpness" and len(rows) == 41
 
 
-def test_sphere_walk(capsys, runs, tmp_path, judge):
+def test_sphere_walk(capsys, runs, tmp_path, digit_net):
     files = cli(capsys, "sphere-walk", runs["vae6"], "--steps", "30", "--loops", "3", "--out", tmp_path)
     names = {f.rsplit("/", 1)[1] for f in files}
     assert {"sphere_walk.mp4", "sphere_walk_pairs.png", "sphere_walk_3d.png", "sphere_walk.csv"} <= names
@@ -78,7 +78,7 @@ def test_sphere_walk(capsys, runs, tmp_path, judge):
     np.testing.assert_allclose(scores["norm"], np.sqrt(6), rtol=1e-6)
 
 
-def test_interpolate_scores_every_method(capsys, runs, tmp_path, judge):
+def test_interpolate_scores_every_method(capsys, runs, tmp_path, digit_net):
     cli(capsys, "interpolate", runs["vae6"], "--steps", "9", "--pairs", "5", "--out", tmp_path)
     assert_picture(tmp_path / "interpolate.png", 150)
     assert_picture(tmp_path / "interpolate_norms.png")
@@ -91,7 +91,7 @@ def test_interpolate_scores_every_method(capsys, runs, tmp_path, judge):
     assert (tmp_path / "t" / "interpolate.png").exists()
 
 
-def test_compare_and_geometry(capsys, runs, tmp_path, judge):
+def test_compare_and_geometry(capsys, runs, tmp_path, digit_net):
     files = cli(capsys, "compare", runs["ae2"], runs["vae2"], "--n", "200", "--out", tmp_path)
     assert_picture(tmp_path / "compare.png", 500)
     s = json.loads((tmp_path / "compare.json").read_text())

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from latentwalk.measure import classifier, ppl, record, samplers
+from latentwalk.measure import classifier, ppl, samplers, stored
 from latentwalk.models import ModelConfig
 from latentwalk.run import checkpoint
 from latentwalk.walk import core, paths
@@ -39,7 +39,7 @@ def test_a_mixture_beats_the_prior_for_an_autoencoder(capsys, ae16):
     assert (gmm["ppl_paths"], gmm["ppl_geodesic_paths"]) == (300, 20)
     assert gmm["gmm_dims"] == 16 and gmm["gmm_covariance"] == "full"
     assert (ae16 / samplers.GMM_FILE).is_file() and "fitting" in err
-    kept = record.stored(ae16)                                       # and kept in the run folder
+    kept = stored.read(ae16)                                       # and kept in the run folder
     assert {s: r["frechet_distance"] for s, r in kept["samples"].items()} == \
         {s: r["frechet_distance"] for s, r in rows.items()}
     assert {m: v["ppl"] for m, v in kept["paths"].items()} == gmm["ppl"] and kept["paths"]["lerp"]["paths"] == 300
@@ -55,30 +55,30 @@ def test_the_mixture_is_stored_and_refitted_after_training(ae16):
     assert z.shape == (500, 16) and np.array_equal(z, stored.sample(500, 16, seed=1))
 
 
-def test_path_length_does_not_depend_on_epsilon(small_run, judge):
+def test_path_length_does_not_depend_on_epsilon(small_run, digit_net):
     model = checkpoint.load(small_run)
-    raw3 = ppl.squared_steps(model, judge, "slerp", 1000, epsilon=1e-3)
-    raw4 = ppl.squared_steps(model, judge, "slerp", 1000, epsilon=1e-4)
+    raw3 = ppl.squared_steps(model, digit_net, "slerp", 1000, epsilon=1e-3)
+    raw4 = ppl.squared_steps(model, digit_net, "slerp", 1000, epsilon=1e-4)
     assert np.median(raw3 / raw4) == pytest.approx(100, rel=0.05)      # the raw distance scales with eps^2
-    a = ppl.path_length(model, judge, "slerp", 1000, epsilon=1e-3)
-    b = ppl.path_length(model, judge, "slerp", 1000, epsilon=1e-4)
+    a = ppl.path_length(model, digit_net, "slerp", 1000, epsilon=1e-3)
+    b = ppl.path_length(model, digit_net, "slerp", 1000, epsilon=1e-4)
     assert a == pytest.approx(b, rel=0.05) and a > 0
 
 
-def test_roughness_is_the_path_length_along_one_path(small_run, judge):
+def test_roughness_is_the_path_length_along_one_path(small_run, digit_net):
     model = checkpoint.load(small_run)
     a, b = np.random.default_rng(3).standard_normal((2, 4))
     t = np.linspace(0, 1, 51)
-    local = ppl.local(model, judge, core.curves(model, ["slerp"], np.array([[a, b]]))["slerp"], t[None])[0]
+    local = ppl.local(model, digit_net, core.curves(model, ["slerp"], np.array([[a, b]]))["slerp"], t[None])[0]
     # the same quantity written out: features of the decodings at t and t + eps, unit-normalised
-    f = [classifier.features(judge, model.decode(paths.slerp(a, b, t=t + s))) for s in (0, ppl.EPSILON)]
+    f = [classifier.features(digit_net, model.decode(paths.slerp(a, b, t=t + s))) for s in (0, ppl.EPSILON)]
     f = [x / x.norm(dim=1, keepdim=True) for x in f]
     want = (f[1] - f[0]).square().sum(1).double().numpy() / ppl.EPSILON ** 2
     np.testing.assert_allclose(local, want, rtol=1e-3, atol=1e-3)
     assert local.shape == (51,) and local.min() >= 0 and local.max() > 0
     still = core.curves(model, ["lerp"], np.array([[a, a]]))["lerp"]
     # standing still: no change (to float rounding: the same image in another batch of 64 may differ in its last bit)
-    assert ppl.local(model, judge, still, t[None]).max() < 1e-6
+    assert ppl.local(model, digit_net, still, t[None]).max() < 1e-6
 
 
 @pytest.mark.parametrize("argv, message", [

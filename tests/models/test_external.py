@@ -11,7 +11,7 @@ import torch
 
 from conftest import one_line_error, run_cli
 from latentwalk.models.external import External
-from latentwalk.run.source import open_entry
+from latentwalk.run.model_source import open_entry
 
 MODELS = '''
 import numpy as np
@@ -189,10 +189,10 @@ def test_models_without_gradients_or_float32_are_walked_with_what_they_can(capsy
     assert code == 0 and (user / "i" / "interpolate.png").is_file()
     assert not (user / "i" / "interpolate_plane.png").exists()      # its shading needs the decoder's Jacobian
 
-    from latentwalk.explorer.workbench import Workbench
-    bench = Workbench([open_entry(entry("no_grad"), "mnist")], None, log=lambda s: None)
-    assert bench.describe()["models"][0]["methods"] == ["lerp", "slerp", "nlerp"]
-    assert set(bench.interpolate(entry("no_grad"), [0.0, 1.0], [1.0, 0.0], steps=5)["rows"]) == \
+    from latentwalk.explorer.backend import Backend
+    backend = Backend([open_entry(entry("no_grad"), "mnist")], None, log=lambda s: None)
+    assert backend.describe()["models"][0]["methods"] == ["lerp", "slerp", "nlerp"]
+    assert set(backend.interpolate(entry("no_grad"), [0.0, 1.0], [1.0, 0.0], steps=5)["rows"]) == \
         {"lerp", "slerp", "nlerp"}
 
     code, out, err = run_cli(capsys, "measure", "--model-entry", entry("half"), "--data", "mnist", "--sampler",

@@ -18,7 +18,7 @@ from pythae.models.nn import BaseDecoder, BaseEncoder  # noqa: E402
 from conftest import ROOT, one_line_error, run_cli  # noqa: E402
 from latentwalk.errors import ConfigError  # noqa: E402
 from latentwalk.models import pythae_folder  # noqa: E402
-from latentwalk.run.source import open_folder  # noqa: E402
+from latentwalk.run.model_source import open_folder  # noqa: E402
 
 
 def pythae_class(name: str):
@@ -152,18 +152,18 @@ def test_folders_latentwalk_cannot_open_say_why(capsys, trained, tmp_path, confi
     assert message in one_line_error(capsys, "summary", folder, "--out", tmp_path / "figs")
 
 
-def test_a_pythae_model_is_served_beside_a_run(small_run, trained, judge):
-    from latentwalk.explorer.workbench import Workbench
-    from latentwalk.run.source import open_sources
+def test_a_pythae_model_is_served_beside_a_run(small_run, trained, digit_net):
+    from latentwalk.explorer.backend import Backend
+    from latentwalk.run.model_source import open_sources
 
     with pytest.raises(ConfigError, match="^data is for outside models"):
         open_sources([small_run], [], data="mnist")
     sources = open_sources([small_run, trained], [], data="mnist")      # --data: for the pythae model alone
     assert sources[0].data is None and sources[1].data == "mnist"
-    bench = Workbench(sources, judge, log=lambda s: None)
-    names = [m["name"] for m in bench.describe()["models"]]
+    backend = Backend(sources, digit_net, log=lambda s: None)
+    names = [m["name"] for m in backend.describe()["models"]]
     assert names == ["vae", "final_model"]
-    answer = bench.decode("final_model", [[0.0, 0.0], [1.0, -1.0]])
+    answer = backend.decode("final_model", [[0.0, 0.0], [1.0, -1.0]])
     pixels = np.frombuffer(base64.b64decode(answer["images"]["pixels"]), np.uint8)
     expected = sources[1].model.decode(torch.tensor([[0.0, 0.0], [1.0, -1.0]]))
     assert np.abs(pixels.reshape(2, 28, 28).astype(float) - expected.numpy()[:, 0] * 255).max() <= 0.5001

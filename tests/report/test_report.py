@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from latentwalk.report import pool
+from latentwalk.report import parallel_training
 from latentwalk.run import checkpoint
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
@@ -31,7 +31,8 @@ def report(tmp_path_factory):
     table = lines[lines.index(next(x for x in lines if x.startswith("stage "))) + 1:-2]
     seconds = {x.rsplit(maxsplit=1)[0]: float(x.rsplit(maxsplit=1)[1]) for x in table}
     assert list(seconds)[0] == "training"
-    assert f"training 4 models, {min(4, pool.cores())} at a time on {pool.cores()} core" in p.stdout
+    cores = parallel_training.cores()
+    assert f"training 4 models, {min(4, cores)} at a time on {cores} core" in p.stdout
     assert {"rendering the spiral", "walking geodesics", "evaluating (IWAE)", "total"} <= set(seconds)
     assert seconds.pop("total") == pytest.approx(sum(seconds.values()), abs=0.1 * len(seconds))
     return out
@@ -77,9 +78,9 @@ def test_report_in_chromium(report, tmp_path):
 
 
 def test_each_model_keeps_its_measures(report):
-    from latentwalk.measure import record
+    from latentwalk.measure import stored
 
-    kept = {run.name: record.stored(run) for run in sorted(report.glob("*/")) if (run / "weights.safetensors").is_file()}
+    kept = {run.name: stored.read(run) for run in sorted(report.glob("*/")) if (run / "weights.safetensors").is_file()}
     assert sorted(kept) == ["ae2", "vae10", "vae2", "vae500"]
     for name in ("ae2", "vae2"):                   # the AE-vs-VAE table's rows: real, prior, mixture (1,000 each)
         samples = kept[name]["samples"]

@@ -60,7 +60,7 @@ def test_properties_measure_ink_and_slant():
     assert attributes.slant(img[:, :, ::-1].copy())[1] == pytest.approx(-1.0)     # flipped upside down: "\\"
 
 
-def test_vectors_do_what_they_are_named_for(vae10, judge):
+def test_vectors_do_what_they_are_named_for(vae10, digit_net):
     model = checkpoint.load(vae10)
     train = datasets.load("mnist", "train")
     images, labels = checkpoint.test_data(vae10)
@@ -75,11 +75,11 @@ def test_vectors_do_what_they_are_named_for(vae10, judge):
     threes = images[labels == 3][:100]
     v = attributes.vector(model, "3to8", *train)
     moved = arithmetic.along(model.encode(threes).double().numpy(), v, [0.0, 1.0])
-    p8 = classifier.log_probabilities(judge, core.decode(model, moved.reshape(-1, 10)))[:, 8].exp().reshape(100, 2)
+    p8 = classifier.log_probabilities(digit_net, core.decode(model, moved.reshape(-1, 10)))[:, 8].exp().reshape(100, 2)
     assert np.mean((p8[:, 1] > p8[:, 0]).numpy()) > 0.8 and p8[:, 1].mean() > 0.3
 
 
-def test_the_fourth_corner_decodes_b_plus_c_minus_a(capsys, vae10, judge, tmp_path):
+def test_the_fourth_corner_decodes_b_plus_c_minus_a(capsys, vae10, digit_net, tmp_path):
     code, out, err = run_cli(capsys, "analogy", vae10, "--corners", "3,1,2", "--size", "4", "--out", tmp_path)
     assert code == 0, err
     assert out.splitlines() == [f"wrote {tmp_path / f}" for f in ("analogy.png", "analogy.csv", "analogy.json")]
@@ -87,7 +87,7 @@ def test_the_fourth_corner_decodes_b_plus_c_minus_a(capsys, vae10, judge, tmp_pa
     a, b, c = model.encode(checkpoint.test_data(vae10)[0][[3, 1, 2]]).double().numpy()
     table = json.loads((tmp_path / "analogy.json").read_text())
     last = [k for k, (r, col) in enumerate(zip(table["row"], table["col"])) if (r, col) == (3, 3)][0]
-    want = core.walk(model, (b + c - a)[None], scores.scorers(judge)).scores
+    want = core.walk(model, (b + c - a)[None], scores.scorers(digit_net)).scores
     assert table["norm"][last] == pytest.approx(float(np.linalg.norm(b + c - a)))
     for k in ("sharpness", "confidence", "entropy"):                # the same image, seen by both scorers
         assert table[k][last] == pytest.approx(float(want[k][0]), rel=1e-4)

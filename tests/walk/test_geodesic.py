@@ -25,11 +25,11 @@ def vae2(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def numbers(vae2, judge, mnist_train):
+def numbers(vae2, digit_net, mnist_train):
     """The path numbers of every method between the codes of 20 pairs of test images."""
     model = checkpoint.load(vae2)
     ends = core.endpoints(model, "test", 20, 0, checkpoint.test_data(vae2)[0])
-    return curves.compare(model, judge, core.curves(model, core.METHODS, ends))
+    return curves.numbers(model, digit_net, core.curves(model, core.METHODS, ends))
 
 
 def test_geodesics_have_less_energy_than_lerp_and_slerp(numbers):
@@ -77,9 +77,9 @@ def test_magnification_is_the_volume_of_the_jacobian(vae2):
         assert geodesic.magnification(model, z)[k] == pytest.approx(want, rel=1e-3)
 
 
-def test_path_length_of_geodesics(vae2, judge):
+def test_path_length_of_geodesics(vae2, digit_net):
     model = checkpoint.load(vae2)
-    geo = ppl.path_length(model, judge, "geodesic", 20)
+    geo = ppl.path_length(model, digit_net, "geodesic", 20)
     assert geo > 0 and np.isfinite(geo)
 
 

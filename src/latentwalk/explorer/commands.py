@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..command import Arg, Command
 from ..errors import ConfigError
 from ..measure import classifier
-from ..run.source import Source
+from ..run.model_source import Source
 
 
 def serve_models(sources: list[Source], no_classifier: bool, port: int, host: str) -> None:

@@ -1,7 +1,7 @@
 """`latentwalk serve`: the live explorer, a web page on this machine over the runs given at start-up.
 
-HTTP in front of workbench.Workbench (FastAPI on uvicorn). Every request body is checked twice: its form
-by pydantic (strict types, finite floats, bounded lengths, no unknown keys), its meaning by the workbench
+HTTP in front of backend.Backend (FastAPI on uvicorn). Every request body is checked twice: its form
+by pydantic (strict types, finite floats, bounded lengths, no unknown keys), its meaning by the backend
 (the right dimension for the model, bounded values and sizes). Every refusal is a 4xx JSON
 {"error": "one line"}. The page, its script and its style sheet are the only files served, read from
 inside the package at start-up: no URL maps to a path on disk. The work runs on the event loop, one
@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from ..errors import ConfigError, LatentwalkError
-from .workbench import MAX_BATCH, MAX_DIM, MAX_LOOPS, MAX_STEPS, UnknownModel, Workbench
+from .backend import Backend, MAX_BATCH, MAX_DIM, MAX_LOOPS, MAX_STEPS, UnknownModel
 
 MAX_BODY = 8 << 20        # bytes of JSON a request may send (1024 points of a 500-D model fit)
 SCRIPTS = ("common", "card", "plane", "interp", "dims", "sphere", "arith", "main")      # one file per tab, shared parts first
@@ -132,8 +132,8 @@ def _describe_validation(exc) -> str:
     return f"{where}: {first.get('msg', 'invalid')}{more}"
 
 
-def make_app(bench: Workbench, hosts: set[str] | None = None):
-    """The ASGI app: the page and the JSON API over one workbench, answering to `hosts` (None: any)."""
+def make_app(backend: Backend, hosts: set[str] | None = None):
+    """The ASGI app: the page and the JSON API over one backend, answering to `hosts` (None: any)."""
     files = resources.files(__package__) / "static"
     assets = {route: ((files / name).read_bytes(), kind) for route, (name, kind) in ASSETS.items()}
 
@@ -165,31 +165,31 @@ def make_app(bench: Workbench, hosts: set[str] | None = None):
 
     @app.get("/api/models")
     async def list_models():
-        return Response(json.dumps(bench.describe()), media_type="application/json")
+        return Response(json.dumps(backend.describe()), media_type="application/json")
 
     @app.post("/api/decode")
     async def decode(req: Decode):
-        return bench.decode(req.model, req.z, req.scores)
+        return backend.decode(req.model, req.z, req.scores)
 
     @app.post("/api/interpolate")
     async def interpolate(req: Interpolate):
-        return bench.interpolate(req.model, req.a, req.b, req.steps, req.methods)
+        return backend.interpolate(req.model, req.a, req.b, req.steps, req.methods)
 
     @app.post("/api/endpoints")
     async def endpoints(req: Endpoints):
-        return bench.endpoints(req.model, req.seed)
+        return backend.endpoints(req.model, req.seed)
 
     @app.post("/api/sphere-walk")
     async def sphere_walk(req: SphereWalk):
-        return bench.sphere_walk(req.model, req.steps, req.loops)
+        return backend.sphere_walk(req.model, req.steps, req.loops)
 
     @app.post("/api/measure")
     async def measure(req: Measure):
-        return bench.measure(req.model)
+        return backend.measure(req.model)
 
     @app.post("/api/vector")
     async def vector(req: Vector):
-        return bench.vector(req.model, req.vector)
+        return backend.vector(req.model, req.vector)
 
     return Guard(app, hosts)
 
@@ -216,19 +216,19 @@ def _stop_on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
-def serve(sources, host: str = "127.0.0.1", port: int = 8765, judge=None, log=print) -> None:
+def serve(sources, host: str = "127.0.0.1", port: int = 8765, digit_net=None, log=print) -> None:
     """Load the models (opened sources, or run folders), listen, print the URL and serve until Ctrl-C or SIGTERM
     (both stop it cleanly)."""
     sock = listen(host, port)
     try:
-        bench = Workbench(sources, judge, log=log)
+        backend = Backend(sources, digit_net, log=log)
         bound_host, bound_port = sock.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         loopback = host in ("127.0.0.1", "localhost", "::1")
         hosts = {"127.0.0.1", "localhost", "[::1]"} if loopback else None
         if not loopback:
             log(f"warning: listening on {host}: anyone who can reach this machine can use the explorer")
-        app = make_app(bench, hosts)
+        app = make_app(backend, hosts)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                                timeout_graceful_shutdown=2))
         previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)   # uvicorn hands SIGTERM on after its shutdown

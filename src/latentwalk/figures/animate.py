@@ -27,7 +27,7 @@ from .output import Picture  # noqa: E402
 DPI = 80   # with the figure sizes below, frame sides are multiples of 16 (what H.264 encoders like)
 
 
-def record(fig: plt.Figure, moving: list, update: Callable[[int], None], frames: int, name: str,
+def video(fig: plt.Figure, moving: list, update: Callable[[int], None], frames: int, name: str,
            fps: int = 30, gif: bool = False) -> Picture:
     """Render `frames` frames of `fig` as an MP4 (and a half-size GIF), calling update(i) before each.
 
@@ -103,7 +103,7 @@ def spiral(path: np.ndarray, t: np.ndarray, images: np.ndarray, name: str, fps: 
         now.set_xdata([t[i], t[i]])
         img.set_data(_hwc(images[i]))
 
-    return record(fig, [trace, point, z1_line, z2_line, now, img], update, len(path), name, fps, gif)
+    return video(fig, [trace, point, z1_line, z2_line, now, img], update, len(path), name, fps, gif)
 
 
 def sphere_walk(path: np.ndarray, images: np.ndarray, confidence: np.ndarray | None, name: str,
@@ -158,7 +158,7 @@ def sphere_walk(path: np.ndarray, images: np.ndarray, confidence: np.ndarray | N
             trace.set_data(path[:k + 1, i], path[:k + 1, j])
             point.set_data(path[k:k + 1, i], path[k:k + 1, j])
 
-    return record(fig, moving, update, steps, name, fps, gif)
+    return video(fig, moving, update, steps, name, fps, gif)
 
 
 def _hwc(image: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The figure commands (`latentwalk grid RUN`, …), one declaration each: the opened model (run/source.py: a run
+"""The figure commands (`latentwalk grid RUN`, …), one declaration each: the opened model (run/model_source.py: a run
 folder, a pythae folder or an entry point) and what the command needs of it, its arguments, and the gallery
 call that makes its outputs with the lines worth reading on the terminal; each writes the outputs and prints
 the files written, then those lines."""
@@ -14,7 +14,7 @@ from ..command import Arg, Command
 from ..errors import is_int, require
 from ..measure import attributes, classifier, curves, scores
 from ..run import checkpoint
-from ..run.source import Source
+from ..run.model_source import Source
 from ..settings import ints
 from ..walk import core
 from . import gallery, output
@@ -28,7 +28,7 @@ def _scorers(no_classifier: bool, model=None) -> list:
     return scores.scorers(None if off else classifier.load())
 
 
-def _compare(sources: list[Source], n: int, no_classifier: bool = False) -> Result:
+def _side_by_side(sources: list[Source], n: int, no_classifier: bool = False) -> Result:
     """F12 for two models; the test images of the second (the post's VAE) are drawn in both planes."""
     require(len(sources) == 2, f"compare takes two models (an AE run, then a VAE run, in the post), got "
                                f"{len(sources)}")
@@ -39,7 +39,7 @@ def _compare(sources: list[Source], n: int, no_classifier: bool = False) -> Resu
                                                        f"{'x'.join(map(str, s.model.image_shape))}")
     judged = _scorers(no_classifier)
     prior = [gallery.prior_walk(s.model, judged, n) for s in sources]
-    return gallery.compare([s.model for s in sources], *sources[1].test_data(5000), prior), []
+    return gallery.side_by_side([s.model for s in sources], *sources[1].test_data(5000), prior), []
 
 
 def _interpolate(source: Source, no_classifier: bool, method: str, steps: int, origin: str, pairs: int,
@@ -52,7 +52,7 @@ def _interpolate(source: Source, no_classifier: bool, method: str, steps: int, o
                                           images)
     walks = core.interpolations(model, shapes, steps, _scorers(no_classifier, model))
     numbers = None if no_classifier or not classifier.reads(model.image_shape) else \
-        curves.compare(model, classifier.load(), shapes)
+        curves.numbers(model, classifier.load(), shapes)
     outputs = gallery.interpolate(model, walks, origin, numbers)
     if model.latent_dim == 2 and source.can_encode and source.has_data and model.differentiable:
         outputs += gallery.paths_plane(model, walks, *source.test_data(2000))    # shaded by the magnification
@@ -190,7 +190,7 @@ COMMANDS = (
             Arg("--dims", type=ints, default=(1, 2, 10, 100, 500), help="dimensions of the norm histograms"),
             models=None),
     _figure("compare", "F12: two models side by side (the post: an AE, then a VAE): latent coverage and prior "
-                       "samples", _compare,
+                       "samples", _side_by_side,
             Arg("--n", type=int, default=1000, help="prior samples to judge (default 1000)"),
             models="many", models_help="two models: run folders (an AE, then a VAE)"),
 )

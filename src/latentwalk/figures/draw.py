@@ -364,7 +364,7 @@ def analogy_grid(images: np.ndarray, size: int, corners: np.ndarray, name: str, 
 
 # --------------------------------------------------------------------------- AE against VAE
 
-def compare(panels: list[dict], name: str) -> Picture:
+def side_by_side(panels: list[dict], name: str) -> Picture:
     """F12: for each model, its latent scatter over the prior and a grid of decoded prior samples.
 
     Each panel: {"name", "codes" (n, 2), "labels", "samples" (k*k, C, H, W), "confidence" (mean),

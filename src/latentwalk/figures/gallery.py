@@ -162,7 +162,7 @@ def interpolate(model: Model, walks: dict[str, list[Walk]], origin: str = "prior
 
     With several pairs, the rows show the first pair; the norms, and the scores table, cover all of them.
     The notes beside each row give the scores at the middle step (t = 1/2 when the steps are odd). With
-    `numbers` (measure.curves.compare of the same curves), a table of them per pair and method too.
+    `numbers` (measure.curves.numbers of the same curves), a table of them per pair and method too.
     """
     first = next(iter(walks.values()))
     pairs, steps = len(first), len(first[0].path)
@@ -227,7 +227,7 @@ def prior_walk(model: Model, scorers: list[Scorer], n: int = 1000, seed: int = 0
     return core.walk(model, np.random.default_rng(seed).standard_normal((n, model.latent_dim)), scorers)
 
 
-def compare(models: list[Model], images: torch.Tensor, labels: torch.Tensor | None, prior: list[Walk]) -> Outputs:
+def side_by_side(models: list[Model], images: torch.Tensor, labels: torch.Tensor | None, prior: list[Walk]) -> Outputs:
     """F12: two models side by side (the post: an AE, then a VAE): latent scatters over the prior and their
     decoded prior samples (`prior`, scored by the classifier), with the share judged a clear digit."""
     dims = [m.latent_dim for m in models]
@@ -242,7 +242,7 @@ def compare(models: list[Model], images: torch.Tensor, labels: torch.Tensor | No
     kinds = [m.kind.replace(" ", "_") for m in models]
     prefixes = kinds if len(set(kinds)) == len(kinds) else [f"{k}{i + 1}" for i, k in enumerate(kinds)]
     columns = {f"{p}_{name}": v for p, w in zip(prefixes, prior) for name, v in w.scores.items()}
-    return [draw.compare(panels, "compare"), Table("compare", columns)]
+    return [draw.side_by_side(panels, "compare"), Table("compare", columns)]
 
 
 def arithmetic(model: Model, spec: str, vector: np.ndarray, images: torch.Tensor, max_scale: float = 2.0,

@@ -8,7 +8,7 @@ import sys
 from ..command import Arg, Command
 from ..models.device import choose_device
 from ..run import checkpoint
-from ..run.source import Source
+from ..run.model_source import Source
 from .evaluate import evaluate
 
 
@@ -31,7 +31,7 @@ def evaluate_run(source: Source, k: int, limit: int | None, as_json: bool, devic
 def measure_model(source: Source, sampler: str, n: int, paths: int, geodesic_paths: int, seed: int,
                   as_json: bool) -> None:
     """Print every measure of the model: a table, or one JSON object per row."""
-    from .suite import measure
+    from .model_measures import measure
 
     rows = measure(source, [s.strip() for s in sampler.split(",")], n, seed, paths, geodesic_paths,
                    log=lambda s: print(s, file=sys.stderr))

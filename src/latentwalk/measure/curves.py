@@ -23,20 +23,20 @@ ROUGH = 65        # t of each path's own path length
 NUMBERS = ("length", "energy", "largest_step", "ppl", "midpoint")
 
 
-def path_numbers(model: Model, net: classifier.DigitNet, curve: core.Curve) -> dict[str, np.ndarray]:
+def path_numbers(model: Model, digit_net: classifier.DigitNet, curve: core.Curve) -> dict[str, np.ndarray]:
     """Each of NUMBERS for each path of `curve`: {name: (pairs,)}."""
     pairs = len(curve.ends)
     z = curve.evenly(DENSE)
     x = core.decode(model, z.reshape(-1, z.shape[-1])).reshape(pairs, DENSE, -1)
     steps = np.linalg.norm(np.diff(x, axis=1), axis=2)                          # (pairs, DENSE - 1)
-    local = ppl.local(model, net, curve, np.tile(np.linspace(0.0, 1.0, ROUGH), (pairs, 1)))
+    local = ppl.local(model, digit_net, curve, np.tile(np.linspace(0.0, 1.0, ROUGH), (pairs, 1)))
     middle = x[:, DENSE // 2].reshape(pairs, *model.image_shape)
     return {"length": steps.sum(1), "energy": (DENSE - 1) * np.square(steps).sum(1), "largest_step": steps.max(1),
             "ppl": np.array([ppl.trimmed_mean(row) for row in local]),
-            "midpoint": classifier.judge(net, middle)["confidence"].numpy().astype(np.float64)}
+            "midpoint": classifier.judge(digit_net, middle)["confidence"].numpy().astype(np.float64)}
 
 
-def compare(model: Model, net: classifier.DigitNet,
+def numbers(model: Model, digit_net: classifier.DigitNet,
             shapes: dict[str, core.Curve]) -> dict[str, dict[str, np.ndarray]]:
     """path_numbers of every method's curve (core.curves, the same pairs for all): {method: {name: (pairs,)}}."""
-    return {m: path_numbers(model, net, curve) for m, curve in shapes.items()}
+    return {m: path_numbers(model, digit_net, curve) for m, curve in shapes.items()}

@@ -92,7 +92,7 @@ def class_coverage(digits: np.ndarray, classes: int = 10) -> dict:
             "class_entropy": float(-(nonzero * np.log(nonzero)).sum()), "rarest_class": float(hist.min())}
 
 
-def compare(real: Reference, fake: torch.Tensor, fake_digits: np.ndarray) -> dict:
+def against(real: Reference, fake: torch.Tensor, fake_digits: np.ndarray) -> dict:
     """Every measure of a generated feature set `fake` (with the classifier's digits) against `real`."""
     return {"frechet_distance": frechet_distance(real.features, fake),
             **precision_recall_density_coverage(real, fake.numpy()), **class_coverage(fake_digits)}

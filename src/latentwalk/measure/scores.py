@@ -24,12 +24,12 @@ def sharpness(images: np.ndarray) -> dict[str, np.ndarray]:
     return {"sharpness": F.conv2d(x, _LAPLACIAN).flatten(1).var(1).numpy()}
 
 
-def scorers(judge: classifier.DigitNet | None) -> list:
-    """The image scorers of every figure, report and explorer answer: the classifier's (when a judge is
+def scorers(digit_net: classifier.DigitNet | None) -> list:
+    """The image scorers of every figure, report and explorer answer: the classifier's (when a classifier is
     given), then sharpness."""
-    if judge is None:
+    if digit_net is None:
         return [sharpness]
-    return [lambda images: {k: v.numpy() for k, v in classifier.judge(judge, images).items()}, sharpness]
+    return [lambda images: {k: v.numpy() for k, v in classifier.judge(digit_net, images).items()}, sharpness]
 
 
 def confident_share(confidence: np.ndarray) -> float:

@@ -1,1 +1,1 @@
-"""The report: the demo trains or reuses the post's models and builds one ReportData (contract); html renders it."""
+"""The report: the demo trains or reuses the post's models and builds one ReportData (report_data); html renders it."""

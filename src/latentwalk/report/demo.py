@@ -19,14 +19,14 @@ import numpy as np
 from ..data import datasets
 from ..figures import draw, gallery, output
 from ..figures.output import Picture, Table
-from ..measure import classifier, curves, evaluate, ppl, quality, record, scores, suite
+from ..measure import classifier, curves, evaluate, model_measures, ppl, quality, scores, stored
 from ..models.autoencoder import AutoEncoder, ModelConfig
 from ..run import checkpoint, lock
 from ..run.config import DataConfig, TrainConfig
 from ..version import __version__
 from ..walk import core
-from . import html, pool
-from .contract import (CurveRow, EvalRow, Media, MidpointRow, Network, PathRow, PriorRow, ReportData,
+from . import html, parallel_training
+from .report_data import (CurveRow, EvalRow, Media, MidpointRow, Network, PathRow, PriorRow, ReportData,
                        SampleRow, Stat)
 
 MODELS = {"ae2": ("ae", 2), "vae2": ("vae", 2), "vae10": ("vae", 10), "vae500": ("vae", 500)}
@@ -97,15 +97,16 @@ def _midpoints(z: int, walks: dict[str, list[core.Walk]]) -> list[MidpointRow]:
             for m, ws in walks.items()]
 
 
-def _sample_rows(models: dict[str, tuple[Path, AutoEncoder]], judge: classifier.DigitNet, images, n: int,
+def _sample_rows(models: dict[str, tuple[Path, AutoEncoder]], digit_net: classifier.DigitNet, images, n: int,
                  log) -> list[SampleRow]:
     """The real row, then prior and mixture samples of each model, against the first `n` test images."""
-    real = quality.Reference.of(classifier.features(judge, images[:n]))
+    real = quality.Reference.of(classifier.features(digit_net, images[:n]))
     train_x = datasets.load("mnist", "train")[0]
-    rows = [("real", suite.real_row(judge, real, train_x))]
+    rows = [("real", model_measures.real_row(digit_net, real, train_x))]
     for label, (run, model) in models.items():
-        measured = [suite.sampler_row(s, run, model, judge, real, train_x, log=log) for s in ("prior", "gmm")]
-        record.store(run, [rows[0][1], *measured])
+        measured = [model_measures.sampler_row(s, run, model, digit_net, real, train_x, log=log)
+                    for s in ("prior", "gmm")]
+        stored.store(run, [rows[0][1], *measured])
         rows += [(label, r) for r in measured]
     names = {f.name for f in dataclasses.fields(SampleRow)} - {"model", "sampler"}
     return [SampleRow(model=label, sampler="train" if label == "real" else r["sampler"],
@@ -119,7 +120,7 @@ class _Drawing:
     by id, written under `fig_dir` as they are drawn."""
     runs: dict[str, Path]
     plan: Plan
-    judge: classifier.DigitNet
+    digit_net: classifier.DigitNet
     fig_dir: Path
     log: Callable[[str], None]
     models: dict[str, AutoEncoder] = dataclasses.field(init=False)
@@ -127,7 +128,7 @@ class _Drawing:
 
     def __post_init__(self):
         self.models = {name: checkpoint.load(run) for name, run in self.runs.items()}
-        self.judged = scores.scorers(self.judge)
+        self.judged = scores.scorers(self.digit_net)
         self.images, self.labels = datasets.load("mnist", "test")
 
     def drawn(self, outputs: list[Picture | Table], folder: str) -> list[Picture | Table]:
@@ -217,8 +218,8 @@ class _Drawing:
         counts = ppl.path_counts(self.plan.ppl_paths, self.plan.geodesic_paths)
         for name in self.walked():
             model = self.models[name]
-            lengths = {m: (ppl.path_length(model, self.judge, m, n), n) for m, n in counts.items()}
-            record.store(self.runs[name], lengths=lengths)
+            lengths = {m: (ppl.path_length(model, self.digit_net, m, n), n) for m, n in counts.items()}
+            stored.store(self.runs[name], lengths=lengths)
             rows += [PathRow(latent_dim=model.latent_dim, method=m, ppl=v, paths=n)
                      for m, (v, n) in lengths.items()]
         return rows
@@ -232,7 +233,7 @@ class _Drawing:
             model = self.models[name]
             ends = core.endpoints(model, "test", self.plan.curve_pairs, 0, self.images)
             shapes = core.curves(model, GEODESIC_FIGURE, ends)
-            numbers = curves.compare(model, self.judge, shapes)         # the figures below read the same geodesics
+            numbers = curves.numbers(model, self.digit_net, shapes)         # the figures below read the same geodesics
             geodesic_energy = numbers["geodesic"]["energy"]
             rows += [CurveRow(latent_dim=model.latent_dim, method=m,
                               **{k: float(v[k].mean()) for k in curves.NUMBERS},
@@ -257,7 +258,7 @@ class _Drawing:
         """F12: how the classifier judges the prior samples of the AE and the VAE with z = 2."""
         ae2, vae2 = self.models["ae2"], self.models["vae2"]
         walks = [gallery.prior_walk(m, self.judged, self.plan.prior_samples) for m in (ae2, vae2)]
-        compared = gallery.compare([ae2, vae2], self.images[:5000], self.labels[:5000], walks)
+        compared = gallery.side_by_side([ae2, vae2], self.images[:5000], self.labels[:5000], walks)
         self.add("F12", self.drawn(compared, "compare"), "compare",
                  "F12. Nothing asks the AE's codes to follow the prior: they spread wherever reconstruction likes, "
                  "leaving holes and far-out regions, so a prior sample z ~ N(0, I) may land between digits. The "
@@ -268,7 +269,7 @@ class _Drawing:
 
     def sample_measures(self) -> list[SampleRow]:
         return _sample_rows({"AE z=2": (self.runs["ae2"], self.models["ae2"]),
-                             "VAE z=2": (self.runs["vae2"], self.models["vae2"])}, self.judge, self.images,
+                             "VAE z=2": (self.runs["vae2"], self.models["vae2"])}, self.digit_net, self.images,
                             self.plan.measure_n, self.log)
 
     def evaluation(self) -> list[EvalRow]:
@@ -283,13 +284,13 @@ class _Drawing:
         return rows
 
 
-def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: bool, fig_dir: Path,
+def build(runs: dict[str, Path], plan: Plan, digit_net: classifier.DigitNet, quick: bool, fig_dir: Path,
           log: Callable[[str], None] = print, stage: Callable[[str], None] | None = None) -> ReportData:
     """Draw and measure everything the report shows for the trained `runs` (any subset of MODELS, by name);
     the figures are also written under `fig_dir`. Parts whose models are absent are left out. `stage` is
     told the name of each stage as it starts (default: `log`)."""
     stage = stage or log
-    d = _Drawing(runs, plan, judge, fig_dir, log)
+    d = _Drawing(runs, plan, digit_net, fig_dir, log)
     stage("drawing the figures")
     d.plane_figures(stage)
     stage("geometry figures")
@@ -312,7 +313,7 @@ def build(runs: dict[str, Path], plan: Plan, judge: classifier.DigitNet, quick: 
     stage("evaluating (IWAE)")
     evaluation = d.evaluation()
     described = [f"{'an AE' if m.config.kind == 'ae' else 'a VAE'} with z = {m.latent_dim}" for m in d.models.values()]
-    return ReportData(version=__version__, judge=Network(**classifier.INFO), quick=quick, epochs=plan.epochs,
+    return ReportData(version=__version__, digit_net=Network(**classifier.INFO), quick=quick, epochs=plan.epochs,
                       models=described, eval_images=plan.eval_images, iwae_k=plan.iwae_k, pairs=plan.pairs,
                       prior_samples=plan.prior_samples, figures=d.figures, evaluation=evaluation, midpoints=midpoints,
                       prior=prior, sample_n=plan.measure_n, samples=samples, paths=paths,
@@ -327,12 +328,12 @@ def run_demo(out: str | Path = "runs/demo", quick: bool = False, log: Callable[[
     t0 = time.perf_counter()
     runs = {name: out / name for name in MODELS}
     with lock.writer(out):
-        judge, watch = classifier.load(), Stopwatch()
+        digit_net, watch = classifier.load(), Stopwatch()
         watch.stage("training")
         recipe = TrainConfig(epochs=plan.epochs, seed=0, device="cpu")          # the default recipe
-        pool.train_all({runs[name]: (ModelConfig(kind=kind, latent_dim=z, hidden=(200, 200)), recipe,
+        parallel_training.train_all({runs[name]: (ModelConfig(kind=kind, latent_dim=z, hidden=(200, 200)), recipe,
                                      DataConfig("mnist")) for name, (kind, z) in MODELS.items()}, log)
-        data = build(runs, plan, judge, quick, out / "figures", log,
+        data = build(runs, plan, digit_net, quick, out / "figures", log,
                      stage=lambda name: (watch.stage(name), log(name)))
         watch.stage("writing the report")
         path = html.write(out / "report.html", data)

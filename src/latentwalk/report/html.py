@@ -13,8 +13,8 @@ import html
 from pathlib import Path
 
 from .. import atomic
-from ..measure import suite
-from .contract import ReportData, Stat
+from ..measure import model_measures
+from .report_data import ReportData, Stat
 
 CSS = """
 body { font: 16px/1.55 Georgia, serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -99,8 +99,8 @@ def _interpolation(data: ReportData) -> list[str]:
                 f"{lerp.prior_logpdf.mean - slerp.prior_logpdf.mean:.0f} nats (the mode of a Gaussian is not where "
                 f"its samples are), and sharpness {lerp.sharpness.mean:.4f} against {slerp.sharpness.mean:.4f}. "
                 "Sharpness is the variance of the image's Laplacian; confidence is that of a small CNN trained "
-                f"on MNIST ({100 * data.judge.test_accuracy:.2f}% test accuracy; weights "
-                f"{data.judge.network}, SHA-256 {data.judge.sha256[:12]}…).</p>")
+                f"on MNIST ({100 * data.digit_net.test_accuracy:.2f}% test accuracy; weights "
+                f"{data.digit_net.network}, SHA-256 {data.digit_net.sha256[:12]}…).</p>")
     return _section("lerp against slerp", _figure(data, "F9"), _figure(data, "F10"), _figure(data, "F11"),
                     _figure(data, "interpolate_test"), *measured, *_path_lengths(data))
 
@@ -161,15 +161,16 @@ def _geodesic_notes(data: ReportData) -> list[str]:
 def _samples(data: ReportData) -> list[str]:
     if not data.samples:
         return []
-    rows = [[r.model, *suite.cells(r), " ".join(f"{100 * h:.0f}" for h in r.class_histogram)] for r in data.samples]
+    rows = [[r.model, *model_measures.cells(r), " ".join(f"{100 * h:.0f}" for h in r.class_histogram)]
+            for r in data.samples]
     return [f"<p>The same question as the field measures it, on the classifier's features: {data.sample_n:,} "
             f"generated images against {data.sample_n:,} test images per row, from the prior and from a Gaussian "
             "mixture fitted to the model's training codes (gmm), beside real training images (the ceiling: "
             "precision and recall stay below 1 even there). Lower Fréchet distance is better; precision asks "
             "whether the samples look real, recall and coverage whether they cover all of the data.</p>",
-            _table(["model", *(title for _, title, _ in suite.COLUMNS), "digits 0–9 (% of samples)"], rows),
-            f"<p class=note>Features: {data.judge.network} ({data.judge.features}-d, SHA-256 "
-            f"{data.judge.sha256[:12]}…). Class entropy is log 10 = 2.30 when all ten digits are drawn alike; a "
+            _table(["model", *(title for _, title, _ in model_measures.COLUMNS), "digits 0–9 (% of samples)"], rows),
+            f"<p class=note>Features: {data.digit_net.network} ({data.digit_net.features}-d, SHA-256 "
+            f"{data.digit_net.sha256[:12]}…). Class entropy is log 10 = 2.30 when all ten digits are drawn alike; a "
             "0 in the digits column is a digit the model never draws.</p>"]
 
 

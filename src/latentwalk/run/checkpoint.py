@@ -4,7 +4,7 @@
     weights.safetensors     the model's parameters (what `latentwalk.load` reads)
     train_state.safetensors parameters and optimizer moments together, for an exact --resume
     metrics.jsonl           one JSON object per finished epoch
-    gmm.safetensors         written by `latentwalk measure` (measure/samplers.py, measure/record.py), each
+    gmm.safetensors         written by `latentwalk measure` (measure/samplers.py, measure/stored.py), each
     measures.json           with the SHA-256 of the weights it was made from
 
 Each file is replaced in one rename (see atomic.py); train_state is written first and is the authority on

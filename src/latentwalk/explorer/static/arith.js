@@ -11,9 +11,9 @@ function vectorSpec() {
 function arithPanels() { return Array.from(document.querySelectorAll("#arith-panels .panel")); }
 
 function buildArith() {
-  const m = shownModels()[0], g = m.gallery, img = unpack(g);
+  const m = shownModels()[0], g = m.thumbnails, img = unpack(g);
   if (state.arith >= img.n) state.arith = 0;
-  $("#arith-gallery").replaceChildren(...Array.from({ length: img.n }, (_, k) => {
+  $("#arith-thumbnails").replaceChildren(...Array.from({ length: img.n }, (_, k) => {
     const c = el("canvas", { class: "thumb", width: 36, height: 36, title: g.labels ? `digit ${g.labels[k]}` : `#${k}` });
     paint(c, img, k);
     c.classList.toggle("a", k === state.arith);
@@ -35,7 +35,7 @@ function buildArith() {
   }));
 }
 function arithCode(panel) {
-  const codes = panel.model.gallery.codes;
+  const codes = panel.model.thumbnails.codes;
   return codes[Math.min(state.arith, codes.length - 1)];
 }
 function moved(panel, scale) { return arithCode(panel).map((v, i) => v + scale * panel.vector[i]); }

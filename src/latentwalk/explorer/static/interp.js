@@ -2,8 +2,8 @@
 "use strict";
 
 function buildGallery() {
-  const m = shownModels()[0], g = m.gallery, img = unpack(g);
-  $("#gallery").replaceChildren(...Array.from({ length: img.n }, (_, k) => {
+  const m = shownModels()[0], g = m.thumbnails, img = unpack(g);
+  $("#thumbnails").replaceChildren(...Array.from({ length: img.n }, (_, k) => {
     const c = el("canvas", { class: "thumb", width: 36, height: 36, title: g.labels ? `digit ${g.labels[k]}` : `#${k}` });
     paint(c, img, k);
     c.addEventListener("click", () => {
@@ -17,7 +17,7 @@ function buildGallery() {
   markGallery();
 }
 function markGallery() {
-  Array.from($("#gallery").children).forEach((c, k) => {
+  Array.from($("#thumbnails").children).forEach((c, k) => {
     c.classList.toggle("a", !state.prior && k === state.a);
     c.classList.toggle("b", !state.prior && k === state.b);
   });
@@ -38,7 +38,7 @@ async function loadPriorPair() {
 }
 function endpoints(m) {
   if (state.prior) return state.prior[m.name];
-  const codes = m.gallery.codes;
+  const codes = m.thumbnails.codes;
   return [codes[Math.min(state.a, codes.length - 1)], codes[Math.min(state.b, codes.length - 1)]];
 }
 function interpPanels() { return Array.from(document.querySelectorAll("#interp-panels .panel")); }

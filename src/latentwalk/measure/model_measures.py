@@ -19,9 +19,9 @@ import torch
 from tqdm import tqdm
 
 from ..errors import ConfigError, is_int, require
-from ..run.source import Source, open_folder
+from ..run.model_source import Source, open_folder
 from ..walk import core
-from . import classifier, ppl, quality, record, samplers
+from . import classifier, ppl, quality, samplers, stored
 
 SERVES = 0.9
 # The columns of a measure row, declared once: (key, title, format). The CLI's table, the notebook's HTML and the
@@ -50,13 +50,13 @@ class Rows(list):
 
     def lines(self, name: str) -> list[str]:
         """The table `latentwalk measure` prints for the model called `name`."""
-        first, net = self[-1], self[-1]["network"]
+        first, info = self[-1], self[-1]["network"]
         label = "model" if first["label"] == name else first["label"]
         table = [[title for _, title, _ in COLUMNS], *(cells(r) for r in self)]
         widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
         out = [f"{name}: {label} with z = {first['latent_dim']}; {first['n']:,} images per row against "
-               f"{first['reference']}; features: {net['network']} ({net['features']}-d, "
-               f"{100 * net['test_accuracy']:.2f}% test accuracy, SHA-256 {net['sha256'][:12]}…)"]
+               f"{first['reference']}; features: {info['network']} ({info['features']}-d, "
+               f"{100 * info['test_accuracy']:.2f}% test accuracy, SHA-256 {info['sha256'][:12]}…)"]
         out += ["  " + row[0].ljust(widths[0]) + "".join(f"  {c:>{w}s}" for c, w in zip(row[1:], widths[1:]))
                 for row in table]
         if first["ppl"]:
@@ -69,7 +69,7 @@ class Rows(list):
 MIN_N = 10        # the k-nearest-neighbour measures need more samples than k + 1
 
 
-def check_serves(net: classifier.DigitNet, images: torch.Tensor, labels: torch.Tensor | None,
+def check_serves(digit_net: classifier.DigitNet, images: torch.Tensor, labels: torch.Tensor | None,
                  what: str) -> torch.Tensor:
     """The features of a data set's labelled test images, once the classifier is seen to read them well enough;
     else a one-line refusal."""
@@ -80,37 +80,37 @@ def check_serves(net: classifier.DigitNet, images: torch.Tensor, labels: torch.T
     if labels is None:
         raise ConfigError(f"{what} has no labels: the measures need labelled test images to check that the "
                           f"feature network serves them")
-    features = classifier.features(net, images)
-    acc = (net.fc2(features).argmax(1) == labels).float().mean().item()
+    features = classifier.features(digit_net, images)
+    acc = (digit_net.fc2(features).argmax(1) == labels).float().mean().item()
     if acc < SERVES:
         raise ConfigError(f"the feature network, trained on MNIST digits, classifies {100 * acc:.0f}% of {what}'s "
                           f"test images: it does not serve this data set (it needs >= {100 * SERVES:.0f}%)")
     return features
 
 
-def _row(sampler: str, real: quality.Reference, images: np.ndarray | torch.Tensor, net: classifier.DigitNet,
+def _row(sampler: str, real: quality.Reference, images: np.ndarray | torch.Tensor, digit_net: classifier.DigitNet,
          start: float) -> dict:
-    f = classifier.features(net, images)
-    digits = net.fc2(f).argmax(1).numpy() if len(f) else np.zeros(0, int)
-    return {"sampler": sampler, "n": len(f), **quality.compare(real, f, digits),
+    f = classifier.features(digit_net, images)
+    digits = digit_net.fc2(f).argmax(1).numpy() if len(f) else np.zeros(0, int)
+    return {"sampler": sampler, "n": len(f), **quality.against(real, f, digits),
             "seconds": round(time.perf_counter() - start, 2)}
 
 
-def real_row(net: classifier.DigitNet, real: quality.Reference, train_x: torch.Tensor, seed: int = 0) -> dict:
+def real_row(digit_net: classifier.DigitNet, real: quality.Reference, train_x: torch.Tensor, seed: int = 0) -> dict:
     """The ceiling: as many random training images as the reference holds, against it."""
     start, n = time.perf_counter(), len(real.features)
     pick = np.random.default_rng(seed).choice(len(train_x), n, replace=n > len(train_x))
-    return _row("real", real, train_x[np.sort(pick)], net, start)
+    return _row("real", real, train_x[np.sort(pick)], digit_net, start)
 
 
-def sampler_row(sampler: str, run: os.PathLike | None, model, net: classifier.DigitNet, real: quality.Reference,
+def sampler_row(sampler: str, run: os.PathLike | None, model, digit_net: classifier.DigitNet, real: quality.Reference,
                 train_x: torch.Tensor, seed: int = 0, log: Callable[[str], None] = print) -> dict:
     """As many images from `sampler` as the reference holds, decoded and measured against it (`run`: the run
     folder that keeps its fitted mixture, None for an outside model)."""
     start = time.perf_counter()
     gmm = samplers.mixture(run, model, train_x, log) if sampler == "gmm" else None
     z = samplers.draw(sampler, model, len(real.features), seed, train_x, gmm)
-    row = _row(sampler, real, core.decode(model, z), net, start)
+    row = _row(sampler, real, core.decode(model, z), digit_net, start)
     if gmm is not None:
         row.update(gmm_dims=len(gmm.dims), gmm_covariance=gmm.covariance_type, gmm_fit_seconds=round(gmm.fit_seconds, 2))
     return row
@@ -120,7 +120,7 @@ def measure(source: Source | str | os.PathLike, which: Sequence[str] = samplers.
             seed: int = 0, paths: int = ppl.N, geodesic_paths: int = ppl.GEODESIC_N,
             log: Callable[[str], None] = print) -> Rows:
     """One JSON-ready row for the real data and for each sampler of `which`: every measure of a model (a run
-    folder, or a Source of any model), also stored in the run folder if it has one (record.py). The path
+    folder, or a Source of any model), also stored in the run folder if it has one (stored.py). The path
     length takes `paths` prior paths per closed-form method and `geodesic_paths` geodesics (each an
     optimisation)."""
     unknown = [s for s in which if s not in samplers.SAMPLERS]
@@ -139,9 +139,9 @@ def measure(source: Source | str | os.PathLike, which: Sequence[str] = samplers.
     counts = ppl.path_counts(paths, geodesic_paths)
     model, run = source.model, source.run
     data = source.data_name
-    net = classifier.load()
+    digit_net = classifier.load()
     test_x, test_y = source.test_data()
-    test_f = check_serves(net, test_x, test_y, data)
+    test_f = check_serves(digit_net, test_x, test_y, data)
     require(n <= len(test_x), f"`n` must be at most {len(test_x):,}, the test images of {data}")
     train_x = source.train_data()[0]
     real = quality.Reference.of(test_f[:n])
@@ -157,14 +157,14 @@ def measure(source: Source | str | os.PathLike, which: Sequence[str] = samplers.
             bar.set_postfix_str(step)
             start = time.perf_counter()
             if step == "real":
-                rows.append(real_row(net, real, train_x, seed))
+                rows.append(real_row(digit_net, real, train_x, seed))
             elif step.startswith("ppl "):
-                lengths[step[4:]] = ppl.path_length(model, net, step[4:], counts[step[4:]], seed=seed)
+                lengths[step[4:]] = ppl.path_length(model, digit_net, step[4:], counts[step[4:]], seed=seed)
                 seconds[step[4:]] = round(time.perf_counter() - start, 2)
             else:
-                rows.append(sampler_row(step, run, model, net, real, train_x, seed, log))
+                rows.append(sampler_row(step, run, model, digit_net, real, train_x, seed, log))
     if run is not None:
-        record.store(run, rows, {m: (v, counts[m]) for m, v in lengths.items()})
+        stored.store(run, rows, {m: (v, counts[m]) for m, v in lengths.items()})
     about = {"run": str(run) if run is not None else source.name, "model": model.kind, "label": model.label,
              "latent_dim": model.latent_dim, "reference": f"the first {n:,} test images", "network": classifier.INFO}
     path_info = {"ppl": {m: round(v, 4) for m, v in lengths.items()}, "ppl_paths": paths,

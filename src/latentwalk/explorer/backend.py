@@ -25,12 +25,12 @@ import torch
 
 from ..data import datasets
 from ..errors import ConfigError, LatentwalkError, is_int, require
-from ..measure import attributes, classifier, ppl, record, samplers, suite
+from ..measure import attributes, classifier, model_measures, ppl, samplers, stored
 from ..measure.scores import scorers
 from ..models import AutoEncoder, Model
 from ..models.autoencoder import codes
 from ..run import checkpoint
-from ..run.source import Source, open_sources
+from ..run.model_source import Source, open_sources
 from ..walk import core, paths
 
 MAX_BATCH = 1024
@@ -72,7 +72,7 @@ class Entry:
         return self.source.model
 
 
-def _gallery(labels: torch.Tensor | None, n: int) -> np.ndarray:
+def _thumbnails(labels: torch.Tensor | None, n: int) -> np.ndarray:
     """The first GALLERY_PER_LABEL test images of each label, label by label (the first 30 without labels)."""
     if labels is None:
         return np.arange(min(n, 10 * GALLERY_PER_LABEL))
@@ -84,13 +84,13 @@ def measures(run: Path | None) -> dict:
     """The measures stored in the run folder, for the model's card: {"record": ... or None, "error": ...}.
     An outside model has none until the page asks (kept in memory then)."""
     try:
-        return {"record": record.stored(run) if run is not None else None, "error": None}
+        return {"record": stored.read(run) if run is not None else None, "error": None}
     except LatentwalkError as e:
         return {"record": None, "error": str(e)}
 
 
 def describe(source: Source) -> dict:
-    """Everything the page draws before its first request: the plane, the codes, the gallery, the KL order."""
+    """Everything the page draws before its first request: the plane, the codes, the thumbnails, the KL order."""
     source.needs("the explorer", "encode", "data")
     model, run = source.model, source.run
     images, labels = source.test_data(SCATTER)
@@ -99,7 +99,7 @@ def describe(source: Source) -> dict:
     plane = core.plane(order)       # d = 1: the line of z1 (drawn with y = 0)
     xy = mu[:, plane].numpy() if len(plane) == 2 else np.column_stack([mu[:, 0].numpy(), np.zeros(len(mu))])
     extent = float(max(4.0, 1.1 * np.quantile(np.abs(xy), 0.99)))
-    pick = _gallery(labels, len(images))
+    pick = _thumbnails(labels, len(images))
     own = isinstance(model, AutoEncoder)
     metrics = checkpoint.read_metrics(run) if run is not None else []
     return {
@@ -115,29 +115,29 @@ def describe(source: Source) -> dict:
         "weights": {"name": weight_name, "dims": order[:SLIDERS], "values": _floats(weights[:SLIDERS])},
         "scatter": {"x": _floats(xy[:, 0], 3), "y": _floats(xy[:, 1], 3),
                     "labels": None if labels is None else labels.tolist()},
-        "gallery": {**images_payload(images[pick].float().numpy() / 255),
+        "thumbnails": {**images_payload(images[pick].float().numpy() / 255),
                     "labels": None if labels is None else labels[pick].tolist(),
                     "codes": _floats(mu[pick].numpy())},
     }
 
 
-class Workbench:
+class Backend:
     """The runs given at start-up, loaded once, and what the explorer's page asks of them."""
 
-    def __init__(self, sources: list[Source | str | os.PathLike], judge: classifier.DigitNet | None = None,
+    def __init__(self, sources: list[Source | str | os.PathLike], digit_net: classifier.DigitNet | None = None,
                  log=print):
-        """`sources`: opened models (run/source.py) or run folders."""
+        """`sources`: opened models (run/model_source.py) or run folders."""
         require(len(sources) >= 1, "give at least one run folder or --model-entry")
         if not all(isinstance(s, Source) for s in sources):
             sources = open_sources(sources, [])
-        self.judge = judge
+        self.digit_net = digit_net
         self.entries: dict[str, Entry] = {}
         for source in sources:
             log(f"{source.name}: {source.model.label} with z = {source.model.latent_dim}")
             self.entries[source.name] = Entry(source, describe(source))
 
     def describe(self) -> dict:
-        return {"models": [e.info for e in self.entries.values()], "classifier": self.judge is not None,
+        return {"models": [e.info for e in self.entries.values()], "classifier": self.digit_net is not None,
                 "limits": {"batch": MAX_BATCH, "steps": MAX_STEPS, "z": Z_LIMIT, "measure": QUICK_N}}
 
     def entry(self, name: str) -> Entry:
@@ -149,7 +149,7 @@ class Workbench:
         return self.entry(name).model
 
     def _judged(self, model: Model) -> bool:
-        return self.judge is not None and classifier.reads(model.image_shape)
+        return self.digit_net is not None and classifier.reads(model.image_shape)
 
     def _latent(self, model: Model, z, what: str, rows: bool) -> np.ndarray:
         d = model.latent_dim
@@ -172,7 +172,7 @@ class Workbench:
 
     def _walk(self, model: Model, path: np.ndarray, scores: bool) -> dict:
         self._bounded(model, len(path))
-        w = core.walk(model, path, scorers(self.judge if scores and self._judged(model) else None))
+        w = core.walk(model, path, scorers(self.digit_net if scores and self._judged(model) else None))
         return {"images": images_payload(w.images),
                 **{k: v.tolist() if k == "digit" else _floats(v) for k, v in w.scores.items()}}
 
@@ -204,7 +204,7 @@ class Workbench:
         for m, curve in core.curves(model, methods, np.stack([a, b])[None]).items():    # a geodesic solved once
             rows[m] = self._walk(model, curve.evenly(steps)[0], True)
             if self._judged(model):
-                local = ppl.local(model, self.judge, curve, t[None])[0]
+                local = ppl.local(model, self.digit_net, curve, t[None])[0]
                 rows[m].update(roughness=_floats(local), ppl=round(ppl.trimmed_mean(local), 4))
         return {"t": _floats(t), "sqrt_d": float(np.sqrt(model.latent_dim)), "rows": rows}
 
@@ -225,19 +225,19 @@ class Workbench:
         card shows: stored in its run folder as `latentwalk measure` does, or, for an outside model, kept in
         memory while the server runs."""
         entry = self.entry(name)
-        require(self.judge is not None, "this explorer was started with --no-classifier: the measures need the "
+        require(self.digit_net is not None, "this explorer was started with --no-classifier: the measures need the "
                                         "digit classifier's features")
         source = entry.source
         n = min(QUICK_N, len(source.test_data()[0]))
         which = samplers.SAMPLERS if source.can_encode else ("prior",)
-        rows = suite.measure(source, which, n=n, paths=QUICK_PATHS, geodesic_paths=QUICK_GEODESICS,
+        rows = model_measures.measure(source, which, n=n, paths=QUICK_PATHS, geodesic_paths=QUICK_GEODESICS,
                              log=lambda s: None)
         if source.run is not None:
             entry.info["measures"] = measures(source.run)
         else:                       # no folder of ours to keep them in: the card keeps them while the server runs
             counts = ppl.path_counts(QUICK_PATHS, QUICK_GEODESICS)
             lengths = {m: (v, counts[m]) for m, v in rows[-1]["ppl"].items()}
-            entry.info["measures"] = {"record": record.merged(entry.info["measures"]["record"], rows, lengths),
+            entry.info["measures"] = {"record": stored.merged(entry.info["measures"]["record"], rows, lengths),
                                       "error": None}
         return entry.info["measures"]
 

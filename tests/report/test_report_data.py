@@ -1,4 +1,4 @@
-"""The report contract: the demo's builder puts everything the page shows into one ReportData, and any subset of
+"""The report's data: the demo's builder puts everything the page shows into one ReportData, and any subset of
 the demo's models renders (sections and rows follow the models present)."""
 
 import json
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from latentwalk.report import html
-from latentwalk.report.demo import STEPS, Plan, build
+from latentwalk.report.demo import Plan, STEPS, build
 
 from conftest import train_small
 
@@ -32,8 +32,8 @@ def headings(page: str) -> list[str]:
     return re.findall(r"<h2>(.*?)</h2>", page)
 
 
-def test_without_the_500d_model(runs, judge, tmp_path):
-    data = build({k: runs[k] for k in ("ae2", "vae2", "vae10")}, TINY, judge, True, tmp_path, log=lambda s: None)
+def test_without_the_500d_model(runs, digit_net, tmp_path):
+    data = build({k: runs[k] for k in ("ae2", "vae2", "vae10")}, TINY, digit_net, True, tmp_path, log=lambda s: None)
     page = html.render(data)
     assert headings(page) == ALL
     assert "F10" not in data.figures and "F11" not in data.figures and "F8" in data.figures
@@ -60,8 +60,8 @@ def test_without_the_500d_model(runs, judge, tmp_path):
                                                                       # samples
 
 
-def test_one_model_alone(runs, judge, tmp_path):
-    data = build({"vae10": runs["vae10"]}, TINY, judge, True, tmp_path, log=lambda s: None)
+def test_one_model_alone(runs, digit_net, tmp_path):
+    data = build({"vae10": runs["vae10"]}, TINY, digit_net, True, tmp_path, log=lambda s: None)
     page = html.render(data)
     assert headings(page) == ["Auto-encoders and VAEs", "What about higher dimensions?", "lerp against slerp",
                               "Geodesics: the decoder's shortest paths"]
@@ -72,8 +72,8 @@ def test_one_model_alone(runs, judge, tmp_path):
                                                                       # sphere walk
 
 
-def test_interpolation_figure_and_midpoint_table_share_their_walks(runs, judge, tmp_path):
-    data = build({"vae500": runs["vae500"]}, TINY, judge, True, tmp_path, log=lambda s: None)
+def test_interpolation_figure_and_midpoint_table_share_their_walks(runs, digit_net, tmp_path):
+    data = build({"vae500": runs["vae500"]}, TINY, digit_net, True, tmp_path, log=lambda s: None)
     assert STEPS % 2 == 1                                          # t = 1/2 is a point of every path
     assert {"F9", "F10", "F11"} <= set(data.figures)
     scores = json.loads((tmp_path / "vae500" / "interpolate.json").read_text())   # what F10 and F11 drew

@@ -114,7 +114,7 @@ class Network:
 @dataclass(frozen=True, kw_only=True)
 class ReportData:
     version: str
-    judge: Network
+    digit_net: Network
     quick: bool
     epochs: int
     models: list[str]           # a sentence-ready description of each model trained, e.g. "an AE with z = 2"

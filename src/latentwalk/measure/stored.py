@@ -24,7 +24,7 @@ from . import classifier, ppl
 FILE = "measures.json"
 
 
-def stored(run: str | os.PathLike) -> dict | None:
+def read(run: str | os.PathLike) -> dict | None:
     """The run's measures, or None when it has none of its present weights; a damaged file is a one-line error."""
     path = checkpoint.run_file(run, FILE)
     if not path.is_file():
@@ -58,7 +58,7 @@ def store(run: str | os.PathLike, rows: Sequence[Mapping] = (),
           lengths: Mapping[str, tuple[float, int]] | None = None) -> dict:
     """Put sampler rows and path lengths into the run's measures (see `merged`); return the whole record."""
     try:
-        record = stored(run)
+        record = read(run)
     except RunError:
         record = None                  # a damaged file is replaced by what was just measured
     record = merged(record, rows, lengths, checkpoint.weights_sha256(run))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from latentwalk.errors import RunError
-from latentwalk.measure import classifier, ppl, record
+from latentwalk.measure import classifier, ppl, stored
 from latentwalk.training.fit import fit
 
 
@@ -18,33 +18,33 @@ def run(tmp_path, small_run):
 
 
 def test_measures_merge_by_name(run):
-    assert record.stored(run) is None
-    record.store(run, [{"sampler": "prior", "n": 10, "frechet_distance": 5.0}], {"lerp": (2.0, 100)})
-    record.store(run, [{"sampler": "gmm", "n": 20, "frechet_distance": 3.0},
+    assert stored.read(run) is None
+    stored.store(run, [{"sampler": "prior", "n": 10, "frechet_distance": 5.0}], {"lerp": (2.0, 100)})
+    stored.store(run, [{"sampler": "gmm", "n": 20, "frechet_distance": 3.0},
                        {"sampler": "prior", "n": 20, "frechet_distance": 4.0}], {"slerp": (4.0, 200)})
-    got = record.stored(run)
+    got = stored.read(run)
     assert {s: (r["n"], r["frechet_distance"]) for s, r in got["samples"].items()} == {"prior": (20, 4.0),
                                                                                       "gmm": (20, 3.0)}
     assert got["paths"] == {"lerp": {"ppl": 2.0, "paths": 100, "epsilon": ppl.EPSILON},
                             "slerp": {"ppl": 4.0, "paths": 200, "epsilon": ppl.EPSILON}}
     assert got["network"] == classifier.INFO
-    assert json.loads((run / record.FILE).read_text()) == got
+    assert json.loads((run / stored.FILE).read_text()) == got
 
 
 def test_measures_of_earlier_weights_are_not_shown(run):
-    record.store(run, [{"sampler": "prior", "n": 10}], {"lerp": (2.0, 100)})
+    stored.store(run, [{"sampler": "prior", "n": 10}], {"lerp": (2.0, 100)})
     fit(run, resume=True, epochs=4, log=lambda s: None)                  # one more epoch: new weights
-    assert record.stored(run) is None
-    record.store(run, [{"sampler": "gmm", "n": 10}])
-    assert set(record.stored(run)["samples"]) == {"gmm"} and record.stored(run)["paths"] == {}
+    assert stored.read(run) is None
+    stored.store(run, [{"sampler": "gmm", "n": 10}])
+    assert set(stored.read(run)["samples"]) == {"gmm"} and stored.read(run)["paths"] == {}
 
 
 @pytest.mark.parametrize("text", ["{", "[]", '{"weights_sha256": "x"}', '{"weights_sha256": "x", "samples": [], '
                                   '"paths": {}}', "\udcff"])
 def test_a_damaged_file_is_one_line_and_replaced_by_the_next_measure(run, text):
-    (run / record.FILE).write_bytes(text.encode("utf-8", "surrogateescape"))
+    (run / stored.FILE).write_bytes(text.encode("utf-8", "surrogateescape"))
     with pytest.raises(RunError, match=r"measures\.json: damaged .*latentwalk measure") as e:
-        record.stored(run)
+        stored.read(run)
     assert "\n" not in str(e.value)
-    record.store(run, [{"sampler": "prior", "n": 10, "frechet_distance": np.float64(1.5).item()}])
-    assert record.stored(run)["samples"]["prior"]["frechet_distance"] == 1.5
+    stored.store(run, [{"sampler": "prior", "n": 10, "frechet_distance": np.float64(1.5).item()}])
+    assert stored.read(run)["samples"]["prior"]["frechet_distance"] == 1.5
