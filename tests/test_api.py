@@ -36,8 +36,8 @@ def test_help_lists_the_public_api():
     text = io.StringIO()
     with redirect_stdout(text):
         help(lw)
-    for name in ("fit", "ModelConfig", "DataConfig", "TrainConfig", "load", "datasets", "paths", "walk", "measure",
-                 "figures", "serve", "LatentwalkError"):
+    for name in ("fit", "ModelConfig", "DataConfig", "TrainConfig", "load", "datasets", "paths", "walk_path",
+                 "measure_model", "gallery", "serve", "LatentwalkError"):
         assert f"- `{name}`: " in text.getvalue(), name
 
 
@@ -51,6 +51,21 @@ def test_import_latentwalk_loads_neither_matplotlib_nor_fastapi():
             "from latentwalk.training.fit import fit\n"
             "assert latentwalk.paths is lw.paths and latentwalk.datasets.load is lw.datasets.load and fit is lw.fit\n")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+
+
+def test_no_public_name_is_shadowed_by_a_subpackage():
+    """Importing a subpackage sets it as an attribute of the package: a public name that were a subpackage's
+    name (walk, measure, figures) would turn into that module once anything imported it."""
+    code = ("import importlib, pkgutil, latentwalk as lw\n"
+            "for m in pkgutil.walk_packages(lw.__path__, 'latentwalk.'):\n"
+            "    if not m.name.endswith('__main__'):\n"
+            "        importlib.import_module(m.name)\n"
+            "for name, (module, attribute, _) in lw._PUBLIC.items():\n"
+            "    want = importlib.import_module(module)\n"
+            "    assert getattr(lw, name) is (want if attribute is None else getattr(want, attribute)), name\n"
+            "assert callable(lw.walk_path) and callable(lw.measure_model)\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
 
 

@@ -5,10 +5,11 @@
     model = lw.load("runs/vae2")                            # a trained run folder, in eval mode
     images, labels = lw.datasets.load("mnist", split="test")
     z = model.encode(images[:8])                            # (8, d) posterior means
-    walk = lw.walk(model, lw.paths.slerp(z[0].numpy(), z[1].numpy(), 10), lw.scorers(lw.classifier()))
-    rows = lw.measure("runs/vae2", n=1000)                  # Fréchet distance, precision/recall, path length
+    walk = lw.walk_path(model, lw.paths.slerp(z[0].numpy(), z[1].numpy(), 10), lw.scorers(lw.classifier()))
+    rows = lw.measure_model("runs/vae2", n=1000)            # Fréchet distance, precision/recall, path length
 
-Every public name loads on first use, so `import latentwalk` imports neither matplotlib nor FastAPI. The package
+Every public name loads on first use, so `import latentwalk` imports neither matplotlib nor FastAPI; none is the
+name of a subpackage (`latentwalk.walk`, `.measure`, `.figures` are the stages' folders). The package
 follows the flow of the work, one folder per stage: data -> models -> training -> run (the run folder on disk)
 -> walk -> measure -> figures -> report and explorer, with cli.py on top.
 
@@ -33,7 +34,7 @@ _PUBLIC = {
     "datasets": ("latentwalk.data.datasets", None, "data sets as uint8 tensors: datasets.load(name, split)"),
     "paths": ("latentwalk.walk.paths", None, "latent paths as (steps, d) arrays: grid, spiral, lerp, slerp, …"),
     "geometry": ("latentwalk.walk.geometry", None, "high-dimensional geometry in closed form"),
-    "walk": ("latentwalk.walk.core", "walk", "decode a path and score every point: a Walk"),
+    "walk_path": ("latentwalk.walk.core", "walk", "decode a path and score every point: a Walk"),
     "Walk": ("latentwalk.walk.core", "Walk", "a decoded path: its points, images and scores"),
     "curves": ("latentwalk.walk.core", "curves", "lerp, slerp, nlerp and geodesic curves between endpoints"),
     "geodesic": ("latentwalk.walk.geodesic", None, "shortest paths under the decoder's metric"),
@@ -41,8 +42,8 @@ _PUBLIC = {
     "classifier": ("latentwalk.measure.classifier", "load", "the shipped MNIST digit classifier"),
     "scorers": ("latentwalk.measure.scores", "scorers", "the per-image scores a walk takes"),
     "evaluate": ("latentwalk.measure.evaluate", "evaluate", "test -ELBO, IWAE bound, active units"),
-    "measure": ("latentwalk.measure.model_measures", "measure", "sample and path measures of a model, as rows"),
-    "figures": ("latentwalk.figures.gallery", None, "every figure of the post, as pictures in memory"),
+    "measure_model": ("latentwalk.measure.model_measures", "measure", "sample and path measures of a model, as rows"),
+    "gallery": ("latentwalk.figures.gallery", None, "every figure of the post, as pictures in memory"),
     "serve": ("latentwalk.explorer.server", "serve", "the live explorer over run folders (needs FastAPI)"),
 }
 

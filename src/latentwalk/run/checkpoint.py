@@ -7,8 +7,9 @@
     gmm.safetensors         written by `latentwalk measure` (measure/samplers.py, measure/stored.py), each
     measures.json           with the SHA-256 of the weights it was made from
 
-Each file is replaced in one rename (see atomic.py); train_state is written first and is the authority on
-how far training got, so a process killed between two writes resumes from a consistent state. Nothing is
+Each file is replaced in one rename (see atomic.py). A checkpoint writes metrics.jsonl, then train_state, then
+the weights; train_state is the authority on how far training got (rows of metrics past its epoch are dropped on
+resume), so a process killed between two writes resumes from a consistent state. Nothing is
 ever unpickled: tensors are safetensors, settings are JSON checked field by field.
 """
 
