@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,35 @@ def one_line_error(capsys, *argv) -> str:
     assert code == 2, err
     assert err.startswith("latentwalk: error: ") and err.count("\n") == 1, err
     return err
+
+
+def wait_for(condition: Callable[[], object], timeout: float, poll: float = 0.05) -> None:
+    """Poll `condition` until it holds or `timeout` seconds pass (then the caller's own asserts say what is wrong)."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(poll)
+
+
+def children(pid: int) -> list[int]:
+    """The process ids whose parent is `pid` (Linux: read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue                                      # ended while we read
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def start_serve(*args, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
