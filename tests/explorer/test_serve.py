@@ -5,8 +5,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -17,7 +15,7 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, start_serve, stop, train_small
+from conftest import CHROMIUM, CHROMIUM_ARGS, one_line_error, start_serve, stop, train_small
 from latentwalk.data import datasets
 from latentwalk.measure import attributes, classifier, ppl, record
 from latentwalk.run import checkpoint
@@ -343,17 +341,14 @@ def test_runs_are_named_apart(runs, tmp_path):
     assert list(bench.entries) == ["a/x/m", "b/x/m", "ae2"]
 
 
-def test_command_refuses_a_port_in_use_and_missing_runs(runs, tmp_path):
+def test_command_refuses_a_port_in_use_and_missing_runs(runs, tmp_path, capsys):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        p = subprocess.run([sys.executable, "-m", "latentwalk", "serve", str(runs["vae2"]), "--port", str(port),
-                            "--no-classifier"], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert p.returncode == 2 and p.stderr.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in p.stderr
-    p = subprocess.run([sys.executable, "-m", "latentwalk", "serve", str(tmp_path / "nothing"), "--no-classifier"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "no such run folder" in p.stderr
+        err = one_line_error(capsys, "serve", runs["vae2"], "--port", port, "--no-classifier")
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "no such run folder" in one_line_error(capsys, "serve", tmp_path / "nothing", "--no-classifier")
 
 
 # ---------------------------------------------------------------- the page in Chromium
