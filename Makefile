@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 RUNS   ?= runs
 
-.PHONY: demo test wheel bench install browser clean
+.PHONY: demo test check wheel bench install browser clean
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The fast tier: every test not marked slow (about a minute and a half on 2 cores).
+check: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 # The wheel, built and installed into a fresh venv, runs `demo --quick` from an empty folder, offline.
 wheel: $(STAMP)

@@ -50,6 +50,7 @@ def test_training_from_disk_equals_training_in_memory(small_npz, tmp_path):
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
+@pytest.mark.slow
 def test_conv_vae_trains_on_64x64_images_read_from_disk(folder, tmp_path, capsys):
     code, out, err = run_cli(capsys, "convert", folder, tmp_path / "rgb64", "--rgb", "--size", "64")
     assert code == 0, err

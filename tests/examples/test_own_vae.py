@@ -58,6 +58,7 @@ def test_the_examples_do_not_import_latentwalk():
         assert not any(m.split(".")[0] == "latentwalk" for m in imported), path
 
 
+@pytest.mark.slow
 def test_walked(project, latentwalk):
     p = latentwalk(project, "interpolate", "--model-entry", ENTRY, "--method", "slerp,geodesic", "--pairs", "3",
                    "--out", "figs")
@@ -73,6 +74,7 @@ def test_walked(project, latentwalk):
     assert not list(project.glob("own_vae/*.json"))     # nothing written beside the user's model
 
 
+@pytest.mark.slow
 def test_measured(project, latentwalk):
     p = latentwalk(project, "measure", "--model-entry", ENTRY, "--n", "1000", "--paths", "100",
                    "--geodesic-paths", "10", "--json")
@@ -85,6 +87,7 @@ def test_measured(project, latentwalk):
     assert set(rows["prior"]["ppl"]) == {"lerp", "slerp", "nlerp", "geodesic"}
 
 
+@pytest.mark.slow
 def test_served_beside_nothing_else(project):
     proc, url = start_serve("--model-entry", ENTRY, "--port", "0", cwd=project)
     try:

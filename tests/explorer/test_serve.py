@@ -289,6 +289,7 @@ FIELDS = {"model": st.sampled_from(["vae2", "vae", "ae2", "", "VAE2", "../ae2"])
 SHAPED = st.fixed_dictionaries({}, optional={k: v for k, v in FIELDS.items()})
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(route=st.sampled_from(["/api/decode", "/api/interpolate", "/api/endpoints", "/api/sphere-walk", "/api/vector"]),
@@ -303,6 +304,7 @@ def test_fuzzed_bodies_never_give_5xx(client, route, body):
 
 # ---------------------------------------------------------------- the command
 
+@pytest.mark.slow
 def test_command_starts_on_a_free_port_and_stops_on_ctrl_c(runs):
     proc, address = start_serve(str(runs["vae2"]), "--port", "0", "--no-classifier")
     try:
@@ -319,6 +321,7 @@ def test_command_starts_on_a_free_port_and_stops_on_ctrl_c(runs):
         socket.create_connection(("127.0.0.1", port), timeout=2)
 
 
+@pytest.mark.slow
 def test_sigterm_and_a_half_sent_request_still_stop_it(runs):
     proc, address = start_serve(str(runs["vae2"]), "--port", "0", "--no-classifier")
     port = int(address.rstrip("/").rsplit(":", 1)[1])
@@ -386,6 +389,7 @@ def canvases(page, selector) -> list[str]:
     return page.eval_on_selector_all(selector, "cs => cs.map(c => c.toDataURL())")
 
 
+@pytest.mark.slow
 def test_page_loads_without_errors(page):
     assert page.title() == "latentwalk explorer"
     # an AE and a VAE: both shown side by side, the 4-D VAE offered but not shown
@@ -398,6 +402,7 @@ def test_page_loads_without_errors(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_dragging_decodes_live(page):
     box = page.locator("#plane-panels canvas.plane").first.bounding_box()
     x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
@@ -417,6 +422,7 @@ def test_dragging_decodes_live(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_clicked_path_plays(page):
     box = page.locator("#plane-panels canvas.plane").nth(1).bounding_box()
     for fx, fy in [(0.2, 0.2), (0.8, 0.3), (0.5, 0.8)]:
@@ -429,6 +435,7 @@ def test_clicked_path_plays(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_grid_layer_draws_decoded_digits(page):
     before = canvases(page, "#plane-panels canvas.plane")
     page.check("#grid-layer")
@@ -438,6 +445,7 @@ def test_grid_layer_draws_decoded_digits(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_t_slider_updates_every_row(page):
     page.click("#tabs button[data-tab=interp]")
     idle(page)
@@ -465,6 +473,7 @@ def test_t_slider_updates_every_row(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_cards_show_measures_and_paths_their_length(page):
     card = "#plane-panels .panel[data-model=vae2] .card-measures"
     assert "not measured yet" in page.inner_text(card)
@@ -494,6 +503,7 @@ def test_cards_show_measures_and_paths_their_length(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_arithmetic_moves_a_digit_along_a_vector(page):
     page.click("#tabs button[data-tab=arith]")
     idle(page)
@@ -521,6 +531,7 @@ def test_arithmetic_moves_a_digit_along_a_vector(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_dimension_sliders_and_sphere_walk(page):
     page.click("#models input[value=vae]")                      # show the 4-D VAE too
     page.click("#tabs button[data-tab=dims]")

@@ -40,6 +40,7 @@ def metrics(run):
     return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_two_processes_train_like_one(tmp_path, small_npz, capsys):
     # 1,800 training images in batches of 63: every batch splits 31 / 32, the last (36 images) 18 / 18; the KL
     # warm-up must agree too. In float32: bf16 rounds the products of a 31-row slice differently from a 63-row one
@@ -59,6 +60,7 @@ def test_two_processes_train_like_one(tmp_path, small_npz, capsys):
     assert all(torch.allclose(w1[k], w2[k], atol=1e-4) for k in w1)
 
 
+@pytest.mark.slow
 def test_two_nodes_meet_at_the_master_address(tmp_path, small_npz, capsys):
     """Two torchrun launchers, as on two machines (here both on 127.0.0.1), one process each: node 0 hosts."""
     with socket.socket() as s:
@@ -82,6 +84,7 @@ def test_two_nodes_meet_at_the_master_address(tmp_path, small_npz, capsys):
         pytest.approx([m["train_neg_elbo"] for m in metrics(tmp_path / "one")], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_two_processes_resume_from_one_processes_checkpoint(tmp_path, small_npz, capsys):
     run = tmp_path / "run"
     first = latentwalk(capsys, *TRAIN, "--data", str(small_npz), "--batch-size", "64", "--epochs", "1",
@@ -92,6 +95,7 @@ def test_two_processes_resume_from_one_processes_checkpoint(tmp_path, small_npz,
     assert [m["epoch"] for m in metrics(run)] == [1, 2]
 
 
+@pytest.mark.slow
 def test_a_batch_too_small_for_the_ranks_is_refused(tmp_path, small_npz):
     p = torchrun(*TRAIN, "--data", str(small_npz), "--batch-size", "1799", "--out", str(tmp_path / "r"))
     assert p.returncode != 0
@@ -135,6 +139,7 @@ def test_fp16_without_a_gpu_is_a_one_line_error(tmp_path, small_npz, capsys):
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.slow
 def test_compile_trains_like_the_eager_model(tmp_path, small_npz):
     from torch._dynamo.utils import counters
 
@@ -147,6 +152,7 @@ def test_compile_trains_like_the_eager_model(tmp_path, small_npz):
     assert b["train_neg_elbo"] == pytest.approx(a["train_neg_elbo"], rel=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 @pytest.mark.parametrize("options", [["--precision", "fp16"], ["--precision", "bf16"], ["--compile"]])
 def test_gpu_options(tmp_path, small_npz, options):
@@ -156,6 +162,7 @@ def test_gpu_options(tmp_path, small_npz, options):
     assert all(m["train_neg_elbo"] < 1000 for m in metrics(tmp_path / "r"))
 
 
+@pytest.mark.slow
 def test_an_error_on_rank_0_stops_every_rank_in_one_line(tmp_path, small_npz):
     (tmp_path / "file").write_text("not a folder")
     p = torchrun(*TRAIN, "--data", str(small_npz), "--batch-size", "64",

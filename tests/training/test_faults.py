@@ -44,6 +44,7 @@ def one_line_exit_2(capsys, text: str, *args) -> str:
 
 # ---------------------------------------------------------------- kill -9, full disk
 
+@pytest.mark.slow
 def test_kill_during_an_epoch_then_resume(tmp_path, small_npz, capsys):
     args = ["train", "--data", small_npz, "--hidden", "64,32", "--batch-size", "8", "--epochs", "6",
             "--device", "cpu"]
@@ -98,6 +99,7 @@ def test_each_checkpoint_syncs_its_files_then_the_folder(tmp_path, small_npz, mo
         assert epoch[-2:] == [("rename", "weights.safetensors"), ("fsync", "FOLDER")], epoch
 
 
+@pytest.mark.slow
 def test_one_writer_per_run_folder(tmp_path, small_npz, capsys):
     """A second writer started while the first trains stops in one line naming the first; kill -9 of the
     holder frees the folder, and --resume then continues it."""
@@ -275,11 +277,14 @@ WORDS = ["train", "evaluate", "grid", "convert", "serve", "interpolate", "--out"
          "-3", "0", "1e309", "nan", "200,x", "64x64", "vae", "", "--", "-h"]
 
 
+PARSER = build_parser()         # one for every example (a parser parses any number of argument lists; 7 ms a build)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(argv=st.lists(st.sampled_from(WORDS) | st.text(max_size=8), max_size=8))
 def test_fuzzed_argument_lists_parse_or_give_one_line(argv, capsys):
     try:
-        build_parser().parse_args(argv)
+        PARSER.parse_args(argv)
     except SystemExit as e:
         err = capsys.readouterr().err
         assert e.code == 0 or (e.code == 2 and err.startswith("latentwalk: error: ") and err.count("\n") == 1), err
