@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+
+# OpenMP threads that wait at a barrier sleep instead of spinning (set before torch loads libgomp; the processes
+# the tests start inherit it). On two cores shared with other work a spinning thread holds a core the other one
+# needs: 150 steps of a geodesic (z = 500) took 11.6 s spinning and 6.0 s sleeping with one core busy elsewhere,
+# 13.6 and 6.8 s with both busy, 3.4 and 4.7 s on an idle machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import pytest
@@ -40,6 +49,35 @@ def one_line_error(capsys, *argv) -> str:
     assert code == 2, err
     assert err.startswith("latentwalk: error: ") and err.count("\n") == 1, err
     return err
+
+
+def wait_for(condition: Callable[[], object], timeout: float, poll: float = 0.05) -> None:
+    """Poll `condition` until it holds or `timeout` seconds pass (then the caller's own asserts say what is wrong)."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(poll)
+
+
+def children(pid: int) -> list[int]:
+    """The process ids whose parent is `pid` (Linux: read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue                                      # ended while we read
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def start_serve(*args, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:

@@ -97,6 +97,7 @@ def test_evaluate_json(capsys, small_run):
     assert 0 < r["nll_iwae"] <= r["neg_elbo"] and r["k"] == 20
 
 
+@pytest.mark.slow
 def test_console_script_train_and_grid(tmp_path, small_npz):
     """The installed `latentwalk` command end to end, as a user runs it."""
     exe = [str(Path(sys.executable).parent / "latentwalk")]          # the console script of [project.scripts]

@@ -44,6 +44,7 @@ def test_no_source_module_is_long():
     assert len(sources) > 40 and long == {}
 
 
+@pytest.mark.slow
 def test_public_names_in_a_fresh_interpreter(tmp_path):
     p = python("import latentwalk.paths\n"
                "from latentwalk.paths import slerp\n"
@@ -75,6 +76,7 @@ def installed(tmp_path_factory) -> Path:
     return target
 
 
+@pytest.mark.slow
 def test_an_installed_copy_works_alone(installed, tmp_path):
     code = ("import latentwalk, latentwalk.paths\n"
             "from latentwalk.explorer import server\n"
@@ -94,6 +96,7 @@ def test_an_installed_copy_works_alone(installed, tmp_path):
     assert p.returncode == 0 and p.stdout.strip() == "10000", p.stderr[-3000:]
 
 
+@pytest.mark.slow
 def test_the_wheel_carries_the_data_weights_and_page(tmp_path):
     """`python -m build` makes a wheel holding what works outside the repository: the bundled MNIST, the
     classifier's weights, the explorer's page (tools/check_wheel.sh, run by CI, installs it and runs the demo)."""

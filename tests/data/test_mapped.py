@@ -1,15 +1,12 @@
 """Data converted once and read from disk: same pixels and same training as in memory, all-or-nothing writes."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from conftest import ROOT, train_small
+from conftest import run_cli, train_small
 from latentwalk.data import datasets, mapped
 from latentwalk.errors import DataError
 from latentwalk.models import ModelConfig
@@ -53,11 +50,11 @@ def test_training_from_disk_equals_training_in_memory(small_npz, tmp_path):
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
-def test_conv_vae_trains_on_64x64_images_read_from_disk(folder, tmp_path):
-    conv = subprocess.run([sys.executable, "-m", "latentwalk", "convert", str(folder), str(tmp_path / "rgb64"),
-                           "--rgb", "--size", "64"], capture_output=True, text=True, cwd=ROOT)
-    assert conv.returncode == 0, conv.stderr
-    assert conv.stdout.startswith(f"wrote {tmp_path / 'rgb64'}: 270 train + 30 test images of 3x64x64")
+@pytest.mark.slow
+def test_conv_vae_trains_on_64x64_images_read_from_disk(folder, tmp_path, capsys):
+    code, out, err = run_cli(capsys, "convert", folder, tmp_path / "rgb64", "--rgb", "--size", "64")
+    assert code == 0, err
+    assert out.startswith(f"wrote {tmp_path / 'rgb64'}: 270 train + 30 test images of 3x64x64")
     run = fit(tmp_path / "run", ModelConfig(arch="conv", latent_dim=8, hidden=(64,)),
               DataConfig(str(tmp_path / "rgb64")), TrainConfig(epochs=2, batch_size=32, device="cpu"),
               log=lambda s: None)

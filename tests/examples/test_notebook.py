@@ -10,6 +10,8 @@ from PIL import Image
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow          # a Jupyter kernel runs the notebook
+
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 

@@ -14,16 +14,24 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, start_serve, stop
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, run_cli, start_serve, stop
 from latentwalk.data import datasets
 
 EXAMPLE = ROOT / "examples" / "own_vae"
 ENTRY = "own_vae.vae:load"
 
 
-def latentwalk(cwd, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "latentwalk", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=600)
+@pytest.fixture
+def latentwalk(capsys, monkeypatch):
+    """`latentwalk(cwd, *args)`: the command run from the user's folder `cwd` (its modules importable, as with
+    `python -m latentwalk` there), in this process."""
+    def run(cwd, *args) -> subprocess.CompletedProcess:
+        with monkeypatch.context() as m:
+            m.chdir(cwd)
+            m.syspath_prepend(str(cwd))
+            code, out, err = run_cli(capsys, *args)
+        return subprocess.CompletedProcess(["latentwalk", *map(str, args)], code, out, err)
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +58,8 @@ def test_the_examples_do_not_import_latentwalk():
         assert not any(m.split(".")[0] == "latentwalk" for m in imported), path
 
 
-def test_walked(project):
+@pytest.mark.slow
+def test_walked(project, latentwalk):
     p = latentwalk(project, "interpolate", "--model-entry", ENTRY, "--method", "slerp,geodesic", "--pairs", "3",
                    "--out", "figs")
     assert p.returncode == 0, p.stderr
@@ -65,7 +74,8 @@ def test_walked(project):
     assert not list(project.glob("own_vae/*.json"))     # nothing written beside the user's model
 
 
-def test_measured(project):
+@pytest.mark.slow
+def test_measured(project, latentwalk):
     p = latentwalk(project, "measure", "--model-entry", ENTRY, "--n", "1000", "--paths", "100",
                    "--geodesic-paths", "10", "--json")
     assert p.returncode == 0, p.stderr
@@ -77,6 +87,7 @@ def test_measured(project):
     assert set(rows["prior"]["ppl"]) == {"lerp", "slerp", "nlerp", "geodesic"}
 
 
+@pytest.mark.slow
 def test_served_beside_nothing_else(project):
     proc, url = start_serve("--model-entry", ENTRY, "--port", "0", cwd=project)
     try:

@@ -5,8 +5,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -17,7 +15,7 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, start_serve, stop, train_small
+from conftest import CHROMIUM, CHROMIUM_ARGS, one_line_error, start_serve, stop, train_small
 from latentwalk.data import datasets
 from latentwalk.measure import attributes, classifier, ppl, stored
 from latentwalk.run import checkpoint
@@ -291,6 +289,7 @@ FIELDS = {"model": st.sampled_from(["vae2", "vae", "ae2", "", "VAE2", "../ae2"])
 SHAPED = st.fixed_dictionaries({}, optional={k: v for k, v in FIELDS.items()})
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(route=st.sampled_from(["/api/decode", "/api/interpolate", "/api/endpoints", "/api/sphere-walk", "/api/vector"]),
@@ -305,6 +304,7 @@ def test_fuzzed_bodies_never_give_5xx(client, route, body):
 
 # ---------------------------------------------------------------- the command
 
+@pytest.mark.slow
 def test_command_starts_on_a_free_port_and_stops_on_ctrl_c(runs):
     proc, address = start_serve(str(runs["vae2"]), "--port", "0", "--no-classifier")
     try:
@@ -321,6 +321,7 @@ def test_command_starts_on_a_free_port_and_stops_on_ctrl_c(runs):
         socket.create_connection(("127.0.0.1", port), timeout=2)
 
 
+@pytest.mark.slow
 def test_sigterm_and_a_half_sent_request_still_stop_it(runs):
     proc, address = start_serve(str(runs["vae2"]), "--port", "0", "--no-classifier")
     port = int(address.rstrip("/").rsplit(":", 1)[1])
@@ -343,17 +344,14 @@ def test_runs_are_named_apart(runs, tmp_path):
     assert list(backend.entries) == ["a/x/m", "b/x/m", "ae2"]
 
 
-def test_command_refuses_a_port_in_use_and_missing_runs(runs, tmp_path):
+def test_command_refuses_a_port_in_use_and_missing_runs(runs, tmp_path, capsys):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        p = subprocess.run([sys.executable, "-m", "latentwalk", "serve", str(runs["vae2"]), "--port", str(port),
-                            "--no-classifier"], capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert p.returncode == 2 and p.stderr.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in p.stderr
-    p = subprocess.run([sys.executable, "-m", "latentwalk", "serve", str(tmp_path / "nothing"), "--no-classifier"],
-                       capture_output=True, text=True, cwd=ROOT, timeout=60)
-    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "no such run folder" in p.stderr
+        err = one_line_error(capsys, "serve", runs["vae2"], "--port", port, "--no-classifier")
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "no such run folder" in one_line_error(capsys, "serve", tmp_path / "nothing", "--no-classifier")
 
 
 # ---------------------------------------------------------------- the page in Chromium
@@ -391,6 +389,7 @@ def canvases(page, selector) -> list[str]:
     return page.eval_on_selector_all(selector, "cs => cs.map(c => c.toDataURL())")
 
 
+@pytest.mark.slow
 def test_page_loads_without_errors(page):
     assert page.title() == "latentwalk explorer"
     # an AE and a VAE: both shown side by side, the 4-D VAE offered but not shown
@@ -403,6 +402,7 @@ def test_page_loads_without_errors(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_dragging_decodes_live(page):
     box = page.locator("#plane-panels canvas.plane").first.bounding_box()
     x0, y0 = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3
@@ -422,6 +422,7 @@ def test_dragging_decodes_live(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_clicked_path_plays(page):
     box = page.locator("#plane-panels canvas.plane").nth(1).bounding_box()
     for fx, fy in [(0.2, 0.2), (0.8, 0.3), (0.5, 0.8)]:
@@ -434,6 +435,7 @@ def test_clicked_path_plays(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_grid_layer_draws_decoded_digits(page):
     before = canvases(page, "#plane-panels canvas.plane")
     page.check("#grid-layer")
@@ -443,6 +445,7 @@ def test_grid_layer_draws_decoded_digits(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_t_slider_updates_every_row(page):
     page.click("#tabs button[data-tab=interp]")
     idle(page)
@@ -470,6 +473,7 @@ def test_t_slider_updates_every_row(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_cards_show_measures_and_paths_their_length(page):
     card = "#plane-panels .panel[data-model=vae2] .card-measures"
     assert "not measured yet" in page.inner_text(card)
@@ -499,6 +503,7 @@ def test_cards_show_measures_and_paths_their_length(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_arithmetic_moves_a_digit_along_a_vector(page):
     page.click("#tabs button[data-tab=arith]")
     idle(page)
@@ -526,6 +531,7 @@ def test_arithmetic_moves_a_digit_along_a_vector(page):
     assert page.errors == []
 
 
+@pytest.mark.slow
 def test_dimension_sliders_and_sphere_walk(page):
     page.click("#models input[value=vae]")                      # show the 4-D VAE too
     page.click("#tabs button[data-tab=dims]")

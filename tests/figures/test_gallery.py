@@ -91,6 +91,7 @@ def test_interpolate_scores_every_method(capsys, runs, tmp_path, digit_net):
     assert (tmp_path / "t" / "interpolate.png").exists()
 
 
+@pytest.mark.slow
 def test_compare_and_geometry(capsys, runs, tmp_path, digit_net):
     files = cli(capsys, "compare", runs["ae2"], runs["vae2"], "--n", "200", "--out", tmp_path)
     assert_picture(tmp_path / "compare.png", 500)

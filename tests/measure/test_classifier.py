@@ -48,6 +48,7 @@ def test_a_damaged_network_is_refused(tmp_path, monkeypatch):
     assert "\n" not in str(e.value)
 
 
+@pytest.mark.slow
 def test_the_training_script_reruns(tmp_path):
     out = tmp_path / "net.safetensors"
     p = subprocess.run([sys.executable, "tools/train_feature_net.py", "--epochs", "1", "--limit", "3000",

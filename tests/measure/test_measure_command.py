@@ -22,6 +22,7 @@ def ae16(tmp_path_factory):
                DataConfig("mnist"), TrainConfig(epochs=3, device="cpu"), log=lambda s: None)
 
 
+@pytest.mark.slow
 def test_a_mixture_beats_the_prior_for_an_autoencoder(capsys, ae16):
     code, out, err = run_cli(capsys, "measure", ae16, "--sampler", "prior,gmm,posterior", "--n", "1000",
                              "--paths", "300", "--geodesic-paths", "20", "--json")
@@ -46,6 +47,7 @@ def test_a_mixture_beats_the_prior_for_an_autoencoder(capsys, ae16):
     assert kept["paths"]["geodesic"]["paths"] == 20
 
 
+@pytest.mark.slow
 def test_the_mixture_is_stored_and_refitted_after_training(ae16):
     model = checkpoint.load(ae16)
     stored = samplers.load_mixture(ae16)
@@ -81,6 +83,7 @@ def test_roughness_is_the_path_length_along_one_path(small_run, digit_net):
     assert ppl.local(model, digit_net, still, t[None]).max() < 1e-6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv, message", [
     (["--sampler", "prior,flow"], "unknown sampler flow: use prior, gmm, posterior"),
     (["--n", "0"], "--n must be an integer >= 10, got 0"),

@@ -73,6 +73,7 @@ def test_real_against_real_is_the_ceiling(digit_net, reference, mnist_train):
         assert 0.75 < a[key] < 1 and a[key] == pytest.approx(b[key], abs=0.05)       # not 1, even for real data
 
 
+@pytest.mark.slow
 def test_distance_rises_with_blur_and_noise(digit_net, reference, test_images):
     images = test_images[0][N:2 * N].float() / 255
     def blurred(sigma):

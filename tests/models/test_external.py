@@ -175,6 +175,7 @@ def test_measures_refuse_images_the_feature_network_cannot_read(capsys, user):
     assert "the feature network reads 1x28x28 grey digits; " in err and "holds 3x8x8 images" in err
 
 
+@pytest.mark.slow
 def test_models_without_gradients_or_float32_are_walked_with_what_they_can(capsys, user):
     """decode under torch.no_grad: no geodesic (measure leaves it out and says so; the explorer offers the
     closed forms); 16-bit images: no path length; an expanded (read-only) tensor decodes untouched."""

@@ -39,6 +39,7 @@ def trained(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 def test_a_trained_pythae_vae_decodes_as_pythae_does(trained):
     theirs = pythae_models.VAE.load_from_folder(str(trained)).eval()
     source = open_folder(trained)
@@ -54,6 +55,7 @@ def test_a_trained_pythae_vae_decodes_as_pythae_does(trained):
     assert expected.std() > 0.01          # trained: not a constant image
 
 
+@pytest.mark.slow
 def test_commands_open_a_pythae_folder(capsys, trained, tmp_path):
     code, out, err = run_cli(capsys, "grid", trained, "--size", "4", "--out", tmp_path / "grid")
     assert code == 0 and (tmp_path / "grid" / "grid.png").stat().st_size > 1000, err
@@ -124,6 +126,7 @@ class Payload:
         return (open, (str(self.marker), "w"))
 
 
+@pytest.mark.slow
 def test_weights_are_read_without_running_code(capsys, trained, tmp_path):
     folder = tmp_path / "evil"
     folder.mkdir()
@@ -137,6 +140,7 @@ def test_weights_are_read_without_running_code(capsys, trained, tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("config, message", [
     ({"name": "VAMPConfig", "input_dim": [1, 28, 28], "latent_dim": 2},
      "a pythae VAMP; latentwalk opens the VAE family"),
@@ -152,6 +156,7 @@ def test_folders_latentwalk_cannot_open_say_why(capsys, trained, tmp_path, confi
     assert message in one_line_error(capsys, "summary", folder, "--out", tmp_path / "figs")
 
 
+@pytest.mark.slow
 def test_a_pythae_model_is_served_beside_a_run(small_run, trained, digit_net):
     from latentwalk.explorer.backend import Backend
     from latentwalk.run.model_source import open_sources

@@ -1,10 +1,13 @@
-"""`latentwalk demo --quick` end to end, and its report checked in a real headless Chromium."""
+"""`latentwalk demo --quick` end to end, and its report checked in a real headless Chromium.
+
+The demo runs four times, all on one folder, each run starting where the one before stopped: Ctrl-C once
+vae500's first epoch is saved; resumed, then killed (kill -9) once vae2's first epoch is saved; resumed to the
+end (the report the tests read); run again, when it only re-renders."""
 
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,9 @@ import pytest
 from latentwalk.report import parallel_training
 from latentwalk.run import checkpoint
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, alive, children, run_cli, wait_for
+
+MODELS = ("ae2", "vae2", "vae10", "vae500")
 
 
 def demo(out: Path, **kw) -> subprocess.CompletedProcess:
@@ -20,24 +25,134 @@ def demo(out: Path, **kw) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, cwd=ROOT, **kw)
 
 
+def start_demo(out: Path, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "latentwalk", "demo", "--quick", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, **kw)
+
+
+def workers(pid: int) -> list[int]:
+    """The demo's training workers (multiprocessing's spawned processes)."""
+    found = []
+    for child in children(pid):
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+        except OSError:
+            pass
+    return found
+
+
+def group(pgid: int) -> list[int]:
+    """The live processes of process group `pgid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == pgid and fields[0] not in ("Z", "X"):
+            found.append(int(stat.parent.name))
+    return found
+
+
+def saved_epochs(out: Path) -> dict[str, int]:
+    return {name: checkpoint.last_epoch(out / name) if (out / name / "train_state.safetensors").exists() else 0
+            for name in MODELS}
+
+
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def ctrl_c(tmp_path_factory):
+    """Demo 1: Ctrl-C (to the demo and its workers) once vae500's first epoch is saved."""
     out = tmp_path_factory.mktemp("demo") / "quick"
+    proc = start_demo(out, start_new_session=True,       # as at a terminal: a job run in the background (CI)
+                      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))   # inherits it ignored
+    wait_for(lambda: (out / "vae500" / "train_state.safetensors").exists() or proc.poll() is not None, 900)
+    os.killpg(proc.pid, signal.SIGINT)                  # what Ctrl-C sends: the demo and its workers
+    _, err = proc.communicate(timeout=120)
+    saved = {p.parent.name: p.read_bytes() for p in out.glob("*/train_state.safetensors")}
+    wait_for(lambda: not group(proc.pid), 30)           # every process the demo started has ended
+    after = {p.parent.name: p.read_bytes() for p in out.glob("*/train_state.safetensors")}
+    return out, proc.returncode, err, group(proc.pid), saved, after
+
+
+@pytest.fixture(scope="module")
+def killed(ctrl_c):
+    """Demo 2, on the same folder: resumed, then kill -9 of the demo alone once vae2's first epoch is saved."""
+    out = ctrl_c[0]
+    proc = start_demo(out)
+    # the last model's first epoch saved: weights are its checkpoint's last file (metrics.jsonl is its first)
+    wait_for(lambda: (out / "vae2" / "weights.safetensors").exists() or proc.poll() is not None, 900)
+    pool_workers = workers(proc.pid)
+    proc.send_signal(signal.SIGKILL)                    # the demo alone: its training workers must die with it
+    proc.wait()
+    wait_for(lambda: not any(alive(w) for w in pool_workers), 30)
+    left = [w for w in pool_workers if alive(w)]
+    files = {f: (out / f).exists() for f in ("vae2/weights.safetensors", "report.html")}
+    stdout, _ = proc.communicate(timeout=60)            # what it and its workers printed before the kill
+    return out, pool_workers, left, saved_epochs(out), files, stdout
+
+
+@pytest.fixture(scope="module")
+def resumed(killed):
+    """Demo 3, on the same folder: resumed to the end. Its output, and the folder with the report."""
+    out = killed[0]
     p = demo(out)
     assert p.returncode == 0, p.stderr[-2000:]
-    assert f"report: {(out / 'report.html').resolve()}" in p.stdout
+    return out, p.stdout
+
+
+@pytest.fixture(scope="module")
+def report(resumed):
+    out, stdout = resumed
+    assert f"report: {(out / 'report.html').resolve()}" in stdout
     # the time of each stage, then the total
-    lines = p.stdout.splitlines()
+    lines = stdout.splitlines()
     table = lines[lines.index(next(x for x in lines if x.startswith("stage "))) + 1:-2]
     seconds = {x.rsplit(maxsplit=1)[0]: float(x.rsplit(maxsplit=1)[1]) for x in table}
     assert list(seconds)[0] == "training"
-    cores = parallel_training.cores()
-    assert f"training 4 models, {min(4, cores)} at a time on {cores} core" in p.stdout
+    assert f"training 4 models, {min(4, parallel_training.cores())} at a time on {parallel_training.cores()} core" in stdout
     assert {"rendering the spiral", "walking geodesics", "evaluating (IWAE)", "total"} <= set(seconds)
     assert seconds.pop("total") == pytest.approx(sum(seconds.values()), abs=0.1 * len(seconds))
     return out
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_every_model_and_the_demo_resumes(ctrl_c, killed):
+    _, returncode, err, left, saved, after = ctrl_c
+    assert returncode == 130 and err.splitlines()[-1] == "latentwalk: interrupted", err[-2000:]
+    assert "Traceback" not in err
+    assert left == [] and after == saved                # nothing trains on behind the prompt
+    next_run = killed[5]                                # the demo run after the Ctrl-C resumes
+    assert "vae500: resuming at epoch 2 of 2" in next_run or "vae500: reusing the trained model" in next_run
+
+
+@pytest.mark.slow
+def test_killed_demo_leaves_whole_epochs_and_no_worker(killed):
+    _, pool_workers, left, done, files, _ = killed
+    assert files["vae2/weights.safetensors"], "the demo never finished the last model's first epoch"
+    assert pool_workers and left == []                  # the workers died with the demo: none trains on
+    assert done["vae2"] == 1, done
+    assert not files["report.html"]
+
+
+@pytest.mark.slow
+def test_interrupted_demo_resumes(killed, resumed):
+    done = killed[3]
+    out, stdout = resumed
+    for name, epochs in done.items():
+        # fit's notice on a CPU without bfloat16 is no epoch line (two workers can print it at once, on one line)
+        lines = [x.split(": ", 1)[1] for x in stdout.splitlines() if x.startswith(f"{name}: ")
+                 and "has no native bfloat16: training in float32" not in x]
+        if epochs == 2:
+            assert lines == ["reusing the trained model (2 epochs)"], (name, lines)
+        else:                                           # no saved epoch is trained again
+            assert lines[0] == (f"resuming at epoch {epochs + 1} of 2" if epochs else f"training a VAE with z = "
+                                f"{name[3:]} for 2 epochs" if name != "ae2" else "training an AE with z = 2 for 2 epochs")
+            assert [x.split()[1] for x in lines[1:]] == [f"{e}/2" for e in range(epochs + 1, 3)], (name, lines)
+    assert (out / "report.html").stat().st_size > 1_000_000
+
+
+@pytest.mark.slow
 def test_report_in_chromium(report, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -77,6 +192,7 @@ def test_report_in_chromium(report, tmp_path):
     assert shot.stat().st_size > 100_000
 
 
+@pytest.mark.slow
 def test_each_model_keeps_its_measures(report):
     from latentwalk.measure import stored
 
@@ -91,6 +207,7 @@ def test_each_model_keeps_its_measures(report):
     assert kept["ae2"]["paths"] == {} and kept["vae10"]["samples"] == {}
 
 
+@pytest.mark.slow
 def test_second_run_only_rerenders(report):
     before = {p: p.stat().st_mtime_ns for p in report.glob("*/weights.safetensors")}
     page = (report / "report.html").stat().st_mtime_ns
@@ -101,65 +218,15 @@ def test_second_run_only_rerenders(report):
     assert {p: p.stat().st_mtime_ns for p in report.glob("*/weights.safetensors")} == before
 
 
-def test_interrupted_demo_resumes(tmp_path):
-    out = tmp_path / "demo"
-    proc = subprocess.Popen([sys.executable, "-m", "latentwalk", "demo", "--quick", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
-    deadline = time.time() + 900
-    # the last model's first epoch saved: weights are its checkpoint's last file (metrics.jsonl is its first)
-    while not (out / "vae2" / "weights.safetensors").exists() and time.time() < deadline:
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGKILL)                    # the demo alone: its training workers must die with it
-    proc.wait()
-    assert (out / "vae2" / "weights.safetensors").exists(), "the demo never finished the last model's first epoch"
-    time.sleep(3)                                       # a worker left alive would finish epoch 2 by now
-    done = {name: checkpoint.last_epoch(out / name) if (out / name / "train_state.safetensors").exists() else 0
-            for name in ("ae2", "vae2", "vae10", "vae500")}
-    assert done["vae2"] == 1, done
-    assert not (out / "report.html").exists()
-    p = demo(out)
-    assert p.returncode == 0, p.stderr[-2000:]
-    for name, epochs in done.items():
-        lines = [x.split(": ", 1)[1] for x in p.stdout.splitlines() if x.startswith(f"{name}: ")]
-        if epochs == 2:
-            assert lines == ["reusing the trained model (2 epochs)"], (name, lines)
-        else:                                           # no saved epoch is trained again
-            assert lines[0] == (f"resuming at epoch {epochs + 1} of 2" if epochs else f"training a VAE with z = "
-                                f"{name[3:]} for 2 epochs" if name != "ae2" else "training an AE with z = 2 for 2 epochs")
-            assert [x.split()[1] for x in lines[1:]] == [f"{e}/2" for e in range(epochs + 1, 3)], (name, lines)
-    assert (out / "report.html").stat().st_size > 1_000_000
-
-
-def test_a_run_with_other_settings_stops_the_demo_in_one_line(tmp_path, small_npz):
+def test_a_run_with_other_settings_stops_the_demo_in_one_line(tmp_path, small_npz, capsys):
     from conftest import train_small
 
     out = tmp_path / "demo"
     train_small(out / "ae2", small_npz, epochs=1)             # a 784-64-32-2 VAE where the demo wants its AE
-    p = demo(out)
-    assert p.returncode == 2
-    assert p.stderr.splitlines()[-1] == f"latentwalk: error: {out / 'ae2'} holds a run with other settings; " \
-                                        f"remove it or choose another --out"
-    assert "Traceback" not in p.stderr and not (out / "report.html").exists()
+    code, _, err = run_cli(capsys, "demo", "--quick", "--out", out)
+    assert code == 2
+    assert err.splitlines()[-1] == f"latentwalk: error: {out / 'ae2'} holds a run with other settings; " \
+                                   f"remove it or choose another --out"
+    assert "Traceback" not in err and not (out / "report.html").exists()
     assert checkpoint.last_epoch(out / "ae2") == 1                       # left as it was
     assert sorted(x.name for x in out.iterdir()) == ["ae2"]              # said before any model trained
-
-
-def test_ctrl_c_stops_every_model_and_the_demo_resumes(tmp_path):
-    out = tmp_path / "demo"
-    proc = subprocess.Popen([sys.executable, "-m", "latentwalk", "demo", "--quick", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                            start_new_session=True,       # as at a terminal: a job run in the background (CI)
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))   # inherits it ignored
-    deadline = time.time() + 900
-    while not (out / "vae500" / "train_state.safetensors").exists() and time.time() < deadline:   # epoch 1 saved
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGINT)                  # what Ctrl-C sends: the demo and its workers
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130 and err.splitlines()[-1] == "latentwalk: interrupted", err[-2000:]
-    assert "Traceback" not in err
-    saved = {p.parent.name: p.read_bytes() for p in out.glob("*/train_state.safetensors")}
-    time.sleep(3)                                       # nothing trains on behind the prompt
-    assert {p.parent.name: p.read_bytes() for p in out.glob("*/train_state.safetensors")} == saved
-    p = demo(out)
-    assert p.returncode == 0, p.stderr[-2000:]
-    assert "vae500: resuming at epoch 2 of 2" in p.stdout or "vae500: reusing the trained model" in p.stdout

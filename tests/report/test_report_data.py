@@ -12,6 +12,8 @@ from latentwalk.report.demo import Plan, STEPS, build
 
 from conftest import train_small
 
+pytestmark = pytest.mark.slow          # the demo's builder, four times
+
 TINY = Plan(epochs=1, frames=8, sphere_frames=8, pairs=4, iwae_k=5, eval_images=50, prior_samples=25, measure_n=200,
             ppl_paths=100, geodesic_paths=10, curve_pairs=4)
 ALL = ["Auto-encoders and VAEs", "The 2-D latent plane", "What about higher dimensions?", "lerp against slerp",

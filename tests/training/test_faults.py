@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import load_file
 
-from conftest import ROOT, Interrupted, stop_after, train_small
+from conftest import ROOT, Interrupted, one_line_error, run_cli, stop_after, train_small, wait_for
 from latentwalk.data import datasets, mapped
-from latentwalk.run import checkpoint
+from latentwalk.run import checkpoint, lock
 from latentwalk.cli import build_parser, main
 from latentwalk.errors import DataError, RunError
 from latentwalk.training.fit import fit
@@ -36,39 +35,34 @@ def same_weights(a: Path, b: Path) -> bool:
     return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
-def cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "latentwalk", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600)
-
-
-def one_line_exit_2(p: subprocess.CompletedProcess, text: str) -> None:
-    assert p.returncode == 2, p.stderr[-2000:]
-    assert p.stderr.startswith("latentwalk: error: ") and p.stderr.count("\n") == 1 and text in p.stderr, p.stderr
+def one_line_exit_2(capsys, text: str, *args) -> str:
+    """`latentwalk ARGS`, in this process, must stop with exit code 2 and one line on stderr holding `text`."""
+    err = one_line_error(capsys, *args)
+    assert text in err, err
+    return err
 
 
 # ---------------------------------------------------------------- kill -9, full disk
 
-def test_kill_during_an_epoch_then_resume(tmp_path, small_npz):
+@pytest.mark.slow
+def test_kill_during_an_epoch_then_resume(tmp_path, small_npz, capsys):
     args = ["train", "--data", small_npz, "--hidden", "64,32", "--batch-size", "8", "--epochs", "6",
             "--device", "cpu"]
     run = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "latentwalk", *map(str, args), "--out", str(run)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while not (run / "metrics.jsonl").exists() and time.time() < deadline:
-        time.sleep(0.005)
-    first = checkpoint.read_metrics(run)[0]
-    time.sleep(first["seconds"] / 2)                     # half-way through epoch 2
+    # epoch 1's checkpoint whole (weights are its last file): the process is now in epoch 2
+    wait_for(lambda: (run / "weights.safetensors").exists() or proc.poll() is not None, 300, 0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done = [m["epoch"] for m in checkpoint.read_metrics(run)]
     assert 1 <= len(done) < 6, done
     (run / ".weights.k1ll3d.tmp.safetensors").write_bytes(b"half")  # as a kill in the middle of a write leaves
     checkpoint.load(run)                                  # the folder is whole: it loads
-    p = cli("train", "--resume", "--out", run)
-    assert p.returncode == 0, p.stderr[-2000:]
-    whole = cli(*args, "--out", tmp_path / "whole")
-    assert whole.returncode == 0
+    code, _, err = run_cli(capsys, "train", "--resume", "--out", run)
+    assert code == 0, err[-2000:]
+    code, _, err = run_cli(capsys, *args, "--out", tmp_path / "whole")
+    assert code == 0, err[-2000:]
     assert [m["epoch"] for m in checkpoint.read_metrics(run)] == [1, 2, 3, 4, 5, 6]
     assert same_weights(run, tmp_path / "whole")
     assert sorted(p.name for p in run.iterdir()) == sorted(FILES)          # the stale temp file is gone
@@ -105,7 +99,8 @@ def test_each_checkpoint_syncs_its_files_then_the_folder(tmp_path, small_npz, mo
         assert epoch[-2:] == [("rename", "weights.safetensors"), ("fsync", "FOLDER")], epoch
 
 
-def test_one_writer_per_run_folder(tmp_path, small_npz):
+@pytest.mark.slow
+def test_one_writer_per_run_folder(tmp_path, small_npz, capsys):
     """A second writer started while the first trains stops in one line naming the first; kill -9 of the
     holder frees the folder, and --resume then continues it."""
     args = ["train", "--data", small_npz, "--hidden", "64,32", "--batch-size", "8", "--epochs", "500",
@@ -114,35 +109,28 @@ def test_one_writer_per_run_folder(tmp_path, small_npz):
     first = subprocess.Popen([sys.executable, "-m", "latentwalk", *map(str, args)], cwd=ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.time() + 300
-        while not (run / "metrics.jsonl").exists() and time.time() < deadline:
-            time.sleep(0.01)
+        wait_for(lambda: (run / "metrics.jsonl").exists() or first.poll() is not None, 300, 0.01)
         assert first.poll() is None, "the first writer ended before the test could start a second"
         for again in (args, ["train", "--resume", "--out", run, "--epochs", "600"]):   # a new run, or a resume
-            second = cli(*again)
-            one_line_exit_2(second, f"{run} is being written by process {first.pid} (latentwalk train --data")
-        assert "a run folder has one writer at a time" in second.stderr
+            second = one_line_exit_2(capsys, f"{run} is being written by process {first.pid} (latentwalk train "
+                                             f"--data", *again)
+        assert "a run folder has one writer at a time" in second
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
     assert (run / ".lock").exists()                       # left by the killed writer, but not locked any more
-    p = cli("train", "--resume", "--out", run, "--epochs", "2")
-    assert p.returncode == 0, p.stderr[-2000:]
+    code, _, err = run_cli(capsys, "train", "--resume", "--out", run, "--epochs", "2")
+    assert code == 0, err[-2000:]
     assert not (run / ".lock").exists() and checkpoint.last_epoch(run) >= 2
 
 
-def test_a_second_demo_on_the_same_folder_stops(tmp_path):
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from latentwalk.run import lock\n"
-                               f"with lock.writer({str(tmp_path / 'demo')!r}):\n    print('held', flush=True); "
-                               "time.sleep(600)"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline() == "held\n"
-        p = cli("demo", "--quick", "--out", tmp_path / "demo")
-        one_line_exit_2(p, f"is being written by process {holder.pid} (")
-    finally:
-        holder.kill()
-        holder.wait()
-    assert list((tmp_path / "demo").iterdir()) == [tmp_path / "demo" / ".lock"]     # the demo wrote nothing
+def test_a_second_demo_on_the_same_folder_stops(tmp_path, capsys):
+    # the folder's lock held as a writer holds it (flock locks belong to the open file: one held by this process
+    # stops a second writer in this process too)
+    with lock.writer(tmp_path / "demo"):
+        one_line_exit_2(capsys, f"is being written by process {os.getpid()} (", "demo", "--quick", "--out",
+                        tmp_path / "demo")
+        assert list((tmp_path / "demo").iterdir()) == [tmp_path / "demo" / ".lock"]     # the demo wrote nothing
 
 
 def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path, small_npz, monkeypatch):
@@ -183,7 +171,7 @@ def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path, small_npz, monke
     ("config.json", lambda b: b.replace(b'"latent_dim": 2', b'"latent_dim": -2'), "invalid"),
     ("config.json", lambda b: b.replace(b'"lr": ', b'"learning_rate": '), "unknown keys ['learning_rate']"),
 ])
-def test_damaged_run_files(tmp_path, small_npz, name, damage, message):
+def test_damaged_run_files(tmp_path, small_npz, capsys, name, damage, message):
     run = train_small(tmp_path / "run", small_npz, epochs=1)
     (run / name).write_bytes(damage((run / name).read_bytes()))
     before = snapshot(run)
@@ -191,21 +179,21 @@ def test_damaged_run_files(tmp_path, small_npz, name, damage, message):
                  ["grid", run]):
         if name == "train_state.safetensors" and args[0] != "train":
             continue
-        one_line_exit_2(cli(*args), message)
+        one_line_exit_2(capsys, message, *args)
         assert snapshot(run) == before                     # nothing overwritten, nothing added
 
 
-def test_changed_converted_data_is_reported(tmp_path, small_npz):
+def test_changed_converted_data_is_reported(tmp_path, small_npz, capsys):
     data = mapped.convert(small_npz, tmp_path / "conv")
     run = train_small(tmp_path / "run", data, epochs=1)
     images = data / "train_images.npy"
     raw = bytearray(images.read_bytes())
     raw[-1] ^= 0xFF
     images.write_bytes(bytes(raw))
-    one_line_exit_2(cli("train", "--resume", "--out", run, "--epochs", "2"), "changed since this run started")
+    one_line_exit_2(capsys, "changed since this run started", "train", "--resume", "--out", run, "--epochs", "2")
 
 
-def test_links_out_of_the_run_folder_are_refused(tmp_path, small_npz):
+def test_links_out_of_the_run_folder_are_refused(tmp_path, small_npz, capsys):
     run = train_small(tmp_path / "run", small_npz, epochs=1)
     outside = tmp_path / "elsewhere.safetensors"
     outside.write_bytes((run / "weights.safetensors").read_bytes())
@@ -218,7 +206,7 @@ def test_links_out_of_the_run_folder_are_refused(tmp_path, small_npz):
     (run / "metrics.jsonl").rename(tmp_path / "metrics.jsonl")
     (run / "metrics.jsonl").symlink_to(tmp_path / "metrics.jsonl")
     kept = (tmp_path / "metrics.jsonl").read_bytes()
-    one_line_exit_2(cli("train", "--resume", "--out", run, "--epochs", "2"), "is a symbolic link")
+    one_line_exit_2(capsys, "is a symbolic link", "train", "--resume", "--out", run, "--epochs", "2")
     assert (tmp_path / "metrics.jsonl").read_bytes() == kept
 
 
@@ -289,11 +277,14 @@ WORDS = ["train", "evaluate", "grid", "convert", "serve", "interpolate", "--out"
          "-3", "0", "1e309", "nan", "200,x", "64x64", "vae", "", "--", "-h"]
 
 
+PARSER = build_parser()         # one for every example (a parser parses any number of argument lists; 7 ms a build)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(argv=st.lists(st.sampled_from(WORDS) | st.text(max_size=8), max_size=8))
 def test_fuzzed_argument_lists_parse_or_give_one_line(argv, capsys):
     try:
-        build_parser().parse_args(argv)
+        PARSER.parse_args(argv)
     except SystemExit as e:
         err = capsys.readouterr().err
         assert e.code == 0 or (e.code == 2 and err.startswith("latentwalk: error: ") and err.count("\n") == 1), err

@@ -60,6 +60,7 @@ def test_properties_measure_ink_and_slant():
     assert attributes.slant(img[:, :, ::-1].copy())[1] == pytest.approx(-1.0)     # flipped upside down: "\\"
 
 
+@pytest.mark.slow
 def test_vectors_do_what_they_are_named_for(vae10, digit_net):
     model = checkpoint.load(vae10)
     train = datasets.load("mnist", "train")
@@ -79,6 +80,7 @@ def test_vectors_do_what_they_are_named_for(vae10, digit_net):
     assert np.mean((p8[:, 1] > p8[:, 0]).numpy()) > 0.8 and p8[:, 1].mean() > 0.3
 
 
+@pytest.mark.slow
 def test_the_fourth_corner_decodes_b_plus_c_minus_a(capsys, vae10, digit_net, tmp_path):
     code, out, err = run_cli(capsys, "analogy", vae10, "--corners", "3,1,2", "--size", "4", "--out", tmp_path)
     assert code == 0, err
@@ -94,6 +96,7 @@ def test_the_fourth_corner_decodes_b_plus_c_minus_a(capsys, vae10, digit_net, tm
     assert table["digit"][last] == int(want["digit"][0])
 
 
+@pytest.mark.slow
 def test_arithmetic_command_prints_and_writes(capsys, vae10, tmp_path):
     code, out, err = run_cli(capsys, "arithmetic", vae10, "--vector", "thickness", "--n", "4", "--steps", "5",
                              "--out", tmp_path)

@@ -32,6 +32,7 @@ def numbers(vae2, digit_net, mnist_train):
     return curves.numbers(model, digit_net, core.curves(model, core.METHODS, ends))
 
 
+@pytest.mark.slow
 def test_geodesics_have_less_energy_than_lerp_and_slerp(numbers):
     geo, lerp, slerp = (numbers[m]["energy"] for m in ("geodesic", "lerp", "slerp"))
     assert np.all(geo <= lerp)                                   # it starts at lerp and keeps its best
@@ -43,6 +44,7 @@ def test_geodesics_have_less_energy_than_lerp_and_slerp(numbers):
         assert np.all(row["largest_step"] * (curves.DENSE - 1) >= row["length"] * 0.999)    # max >= mean step
 
 
+@pytest.mark.slow
 def test_endpoints_are_exact_and_the_path_is_read_between_nodes(vae2):
     model = checkpoint.load(vae2)
     ends = np.array([[[0.3, -1.2], [1.7, 0.4]], [[-2.0, 0.5], [0.1, 1.9]]])
@@ -67,6 +69,7 @@ def test_a_linear_decoder_gives_the_straight_line():
     np.testing.assert_allclose(out, line, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_magnification_is_the_volume_of_the_jacobian(vae2):
     model = checkpoint.load(vae2)
     z = np.random.default_rng(2).standard_normal((3, 2))
@@ -77,12 +80,14 @@ def test_magnification_is_the_volume_of_the_jacobian(vae2):
         assert geodesic.magnification(model, z)[k] == pytest.approx(want, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_path_length_of_geodesics(vae2, digit_net):
     model = checkpoint.load(vae2)
     geo = ppl.path_length(model, digit_net, "geodesic", 20)
     assert geo > 0 and np.isfinite(geo)
 
 
+@pytest.mark.slow
 def test_interpolate_command_draws_and_measures_geodesics(capsys, vae2, tmp_path):
     code, out, err = run_cli(capsys, "interpolate", vae2, "--method", "lerp,geodesic", "--from", "test",
                              "--pairs", "3", "--out", tmp_path)
@@ -97,6 +102,7 @@ def test_interpolate_command_draws_and_measures_geodesics(capsys, vae2, tmp_path
     assert np.mean(table["geodesic_energy"]) == pytest.approx(lines["geodesic"][1], abs=1e-3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv, message", [
     (["--method", "geodesic", "--steps", "1"], "--steps must be an integer in 2..64, got 1"),
     (["--method", "geodesic,bezier"], "unknown method bezier: use lerp, slerp, nlerp, geodesic"),
