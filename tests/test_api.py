@@ -13,6 +13,12 @@ from types import ModuleType
 import latentwalk as lw
 
 
+def fresh_python(code: str) -> None:
+    """Run `code` in a new interpreter (what a module imports is only seen from a fresh start); it must pass."""
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+
+
 def public_objects():
     """Every public name of the API, and every public function and class of its public modules."""
     for name in lw.__all__:
@@ -50,8 +56,7 @@ def test_import_latentwalk_loads_neither_matplotlib_nor_fastapi():
             "import latentwalk.paths, latentwalk.geometry, latentwalk.datasets\n"
             "from latentwalk.training.fit import fit\n"
             "assert latentwalk.paths is lw.paths and latentwalk.datasets.load is lw.datasets.load and fit is lw.fit\n")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
+    fresh_python(code)
 
 
 def test_no_public_name_is_shadowed_by_a_subpackage():
@@ -65,8 +70,7 @@ def test_no_public_name_is_shadowed_by_a_subpackage():
             "    want = importlib.import_module(module)\n"
             "    assert getattr(lw, name) is (want if attribute is None else getattr(want, attribute)), name\n"
             "assert callable(lw.walk_path) and callable(lw.measure_model)\n")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, p.stderr
+    fresh_python(code)
 
 
 def test_an_unknown_name_is_an_attribute_error():
