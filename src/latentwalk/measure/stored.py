@@ -41,6 +41,20 @@ def read(run: str | os.PathLike) -> dict | None:
     return record if fresh else None
 
 
+def lengths(run: str | os.PathLike, counts: Mapping[str, int]) -> dict[str, tuple[float, int]]:
+    """The path lengths (method -> (PPL, paths)) the run keeps of its present weights that were taken as `counts`
+    asks (the same number of paths, network and epsilon): what a later demo need not walk again."""
+    try:
+        record = read(run)
+    except RunError:
+        return {}
+    if record is None or record["network"] != classifier.INFO:
+        return {}
+    kept = record["paths"]
+    return {m: (kept[m]["ppl"], n) for m, n in counts.items()
+            if m in kept and kept[m].get("paths") == n and kept[m].get("epsilon") == ppl.EPSILON}
+
+
 def merged(record: dict | None, rows: Sequence[Mapping] = (), lengths: Mapping[str, tuple[float, int]] | None = None,
            weights_sha256: str = "") -> dict:
     """`record` (None or one of other weights or another network: a new one) with the sampler rows (each with

@@ -213,13 +213,16 @@ class _Drawing:
         return rows
 
     def path_lengths(self) -> list[PathRow]:
-        """Each VAE's path length per method, also kept in its run folder."""
+        """Each VAE's path length per method, also kept in its run folder (and read from there when its weights
+        were measured so before: a second demo does not walk them again)."""
         rows = []
         counts = ppl.path_counts(self.plan.ppl_paths, self.plan.geodesic_paths)
         for name in self.walked():
             model = self.models[name]
-            lengths = {m: (ppl.path_length(model, self.digit_net, m, n), n) for m, n in counts.items()}
-            stored.store(self.runs[name], lengths=lengths)
+            known = stored.lengths(self.runs[name], counts)
+            lengths = {m: known.get(m) or (ppl.path_length(model, self.digit_net, m, n), n) for m, n in counts.items()}
+            if lengths != known:
+                stored.store(self.runs[name], lengths=lengths)
             rows += [PathRow(latent_dim=model.latent_dim, method=m, ppl=v, paths=n)
                      for m, (v, n) in lengths.items()]
         return rows

@@ -57,7 +57,7 @@ def _check(run: Path, model: ModelConfig, train: TrainConfig) -> None:
 
 
 def _train_or_reuse(run: Path, model: ModelConfig, train: TrainConfig, data: DataConfig) -> None:
-    """Train, resume or reuse one run (in a worker)."""
+    """Train or resume one run (in a worker)."""
     def log(line: str) -> None:
         if os.getppid() != _shared["parent"]:          # the parent was killed: stop after the checkpoint just written
             os._exit(1)
@@ -70,12 +70,8 @@ def _train_or_reuse(run: Path, model: ModelConfig, train: TrainConfig, data: Dat
 
     try:
         if (run / checkpoint.CONFIG).exists():
-            done = checkpoint.last_epoch(run)
-            if done < train.epochs:
-                log(f"resuming at epoch {done + 1} of {train.epochs}")
-                fit(run, resume=True, log=log, progress=False)
-            else:
-                log(f"reusing the trained model ({train.epochs} epochs)")
+            log(f"resuming at epoch {checkpoint.last_epoch(run) + 1} of {train.epochs}")
+            fit(run, resume=True, log=log, progress=False)
         else:
             log(f"training {'an AE' if model.kind == 'ae' else 'a VAE'} with z = {model.latent_dim} for "
                 f"{train.epochs} epochs")
@@ -91,9 +87,17 @@ def train_all(runs: dict[Path, tuple[ModelConfig, TrainConfig, DataConfig]], log
     `cost` orders them, the largest first. The first error stops the runs not yet started and is raised."""
     for run, (model, train, _) in runs.items():
         _check(run, model, train)
+    trained = [run for run, (_, train, _) in runs.items()
+               if (run / checkpoint.CONFIG).exists() and checkpoint.last_epoch(run) >= train.epochs]
+    for run in trained:                         # no worker (each one's start-up imports torch) for what is done
+        log(f"{run.name}: reusing the trained model ({runs[run][1].epochs} epochs)")
+    runs = {run: settings for run, settings in runs.items() if run not in trained}
+    if not runs:
+        return
     n = cores()
     workers = min(len(runs), n)
-    log(f"training {len(runs)} models, {workers} at a time on {n} core{'s' if n > 1 else ''}")
+    log(f"training {len(runs)} model{'s' if len(runs) > 1 else ''}, {workers} at a time on {n} "
+        f"core{'s' if n > 1 else ''}")
     context = multiprocessing.get_context("spawn")
     left, stop = context.Value("i", len(runs)), context.Value("b", 0)
     order = sorted(runs, key=lambda run: -cost(runs[run][0]))
