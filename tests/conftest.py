@@ -117,11 +117,11 @@ def small_npz(tmp_path_factory, mnist_train) -> Path:
 
 
 def train_small(out: Path, data: Path, epochs: int = 2, compile: bool = False, precision: str = "auto",
-                log=lambda s: None, tensorboard: bool = False, **model) -> Path:
+                log=lambda s: None, tensorboard: bool = False, batch_size: int = 64, **model) -> Path:
     """A quick real training run on the small data set (seconds)."""
     cfg = {"latent_dim": 2, "hidden": (64, 32), **model}
     return fit(out, ModelConfig(**cfg), DataConfig(str(data)),
-               TrainConfig(epochs=epochs, batch_size=64, seed=0, device="cpu"), log=log, compile=compile,
+               TrainConfig(epochs=epochs, batch_size=batch_size, seed=0, device="cpu"), log=log, compile=compile,
                precision=precision, tensorboard=tensorboard)
 
 

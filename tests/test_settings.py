@@ -19,6 +19,23 @@ from latentwalk.run.config import DataConfig, TrainConfig, TrainOptions
 from latentwalk.settings import SettingsDiffer, arguments, check_unchanged, setting, typed
 from latentwalk.training.fit import fit
 
+# One interpreter runs the commands given as a JSON list of argvs (none pays a start-up of its own) and prints
+# [exit code, stdout, stderr] of each as JSON.
+DRIVER = """
+import contextlib, io, json, sys
+from latentwalk.cli import main
+results = []
+for argv in json.loads(sys.argv[1]):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as e:
+            code = e.code
+    results.append([code, out.getvalue(), err.getvalue()])
+print(json.dumps(results))
+"""
 NEW_SETTING = '''    ema: float = setting(0.0, "--ema", "weight of a running average (default {default})",
                          check=non_negative_number)
 '''
@@ -102,20 +119,18 @@ def test_adding_a_training_setting_touches_one_place(tmp_path, small_npz):
     text = text.replace("from ..settings import boolean, integer,", "from ..settings import boolean, integer, "
                                                                    "non_negative_number,")
     config.write_text(text)
-    env = {**os.environ, "PYTHONPATH": str(src)}
-
-    def cli(*argv):
-        return subprocess.run([sys.executable, "-m", "latentwalk", *map(str, argv)], capture_output=True, text=True,
-                              env=env, timeout=300)
-
-    help_text = cli("train", "--help").stdout
-    assert "--ema EMA" in help_text and "weight of a running average (default 0)" in help_text
     run = tmp_path / "run"
-    p = cli("train", "--data", small_npz, "--hidden", "32", "--epochs", "1", "--batch-size", "64", "--device", "cpu",
-            "--ema", "0.5", "--out", run)
+    commands = [["train", "--help"],
+                ["train", "--data", small_npz, "--hidden", "32", "--epochs", "1", "--batch-size", "64", "--device",
+                 "cpu", "--ema", "0.5", "--out", run],
+                ["train", "--resume", "--out", run, "--ema", "0.7", "--epochs", "2"],
+                ["train", "--ema", "-1", "--out", tmp_path / "bad"]]
+    p = subprocess.run([sys.executable, "-c", DRIVER, json.dumps([list(map(str, c)) for c in commands])],
+                       capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(src)}, timeout=300)
     assert p.returncode == 0, p.stderr
+    (_, help_text, _), trained, resumed, refused = json.loads(p.stdout.splitlines()[-1])
+    assert "--ema EMA" in help_text and "weight of a running average (default 0)" in help_text
+    assert trained[0] == 0, trained[2]
     assert json.loads((run / "config.json").read_text())["train"]["ema"] == 0.5
-    p = cli("train", "--resume", "--out", run, "--ema", "0.7", "--epochs", "2")
-    assert p.returncode == 2 and "--ema 0.7 differs from its --ema 0.5" in p.stderr, p.stderr
-    p = cli("train", "--ema", "-1", "--out", tmp_path / "bad")
-    assert p.returncode == 2 and "--ema must be a finite number >= 0, got -1.0" in p.stderr, p.stderr
+    assert resumed[0] == 2 and "--ema 0.7 differs from its --ema 0.5" in resumed[2], resumed[2]
+    assert refused[0] == 2 and "--ema must be a finite number >= 0, got -1.0" in refused[2], refused[2]

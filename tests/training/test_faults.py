@@ -46,7 +46,7 @@ def one_line_exit_2(capsys, text: str, *args) -> str:
 
 @pytest.mark.slow
 def test_kill_during_an_epoch_then_resume(tmp_path, small_npz, capsys):
-    args = ["train", "--data", small_npz, "--hidden", "64,32", "--batch-size", "8", "--epochs", "6",
+    args = ["train", "--data", small_npz, "--hidden", "64,32", "--batch-size", "8", "--epochs", "4",
             "--device", "cpu"]
     run = tmp_path / "killed"
     proc = subprocess.Popen([sys.executable, "-m", "latentwalk", *map(str, args), "--out", str(run)], cwd=ROOT,
@@ -56,14 +56,14 @@ def test_kill_during_an_epoch_then_resume(tmp_path, small_npz, capsys):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done = [m["epoch"] for m in checkpoint.read_metrics(run)]
-    assert 1 <= len(done) < 6, done
+    assert 1 <= len(done) < 4, done
     (run / ".weights.k1ll3d.tmp.safetensors").write_bytes(b"half")  # as a kill in the middle of a write leaves
     checkpoint.load(run)                                  # the folder is whole: it loads
     code, _, err = run_cli(capsys, "train", "--resume", "--out", run)
     assert code == 0, err[-2000:]
     code, _, err = run_cli(capsys, *args, "--out", tmp_path / "whole")
     assert code == 0, err[-2000:]
-    assert [m["epoch"] for m in checkpoint.read_metrics(run)] == [1, 2, 3, 4, 5, 6]
+    assert [m["epoch"] for m in checkpoint.read_metrics(run)] == [1, 2, 3, 4]
     assert same_weights(run, tmp_path / "whole")
     assert sorted(p.name for p in run.iterdir()) == sorted(FILES)          # the stale temp file is gone
 
