@@ -81,7 +81,7 @@ def test_corrupt_weights_via_cli(capsys, small_run, tmp_path):
         (run / p.name).write_bytes(p.read_bytes())
     (run / "weights.safetensors").write_bytes(b"\x00" * 100)
     before = (run / "weights.safetensors").read_bytes()
-    assert "corrupt weights file" in one_line_error(capsys, "evaluate", run)
+    assert "weights.safetensors: damaged" in one_line_error(capsys, "evaluate", run)
     assert (run / "weights.safetensors").read_bytes() == before
 
 

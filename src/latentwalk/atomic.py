@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,11 +57,21 @@ def sync_folder(folder: str | os.PathLike) -> None:
         os.close(fd)
 
 
-def leftovers(path: str | os.PathLike) -> list[Path]:
-    """Temporary files of `path` that a process killed in the middle of a write left behind."""
-    path = Path(path)
-    prefix, suffix = _affixes(path)
-    return [p for p in path.parent.glob(f"{prefix}*{suffix}") if p.is_file() and not p.is_symlink()]
+# What `atomic_path` names a temporary file: "." + stem + "." + mkstemp's 8 random characters + ".tmp" + suffix.
+_TEMPORARY = re.compile(r"\..*\.[a-z0-9_]{8}\.tmp(\.[^.]+)?")
+
+
+def leftovers(folder: str | os.PathLike) -> list[Path]:
+    """The temporary files in `folder` that a process killed in the middle of a write left behind (whatever
+    file each was to become)."""
+    return sorted(p for p in Path(folder).iterdir()
+                  if _TEMPORARY.fullmatch(p.name) and p.is_file() and not p.is_symlink())
+
+
+def remove_leftovers(folder: str | os.PathLike) -> None:
+    """Remove `leftovers(folder)`: call it only while no other process writes there (under run/lock.py's lock)."""
+    for path in leftovers(folder):
+        path.unlink(missing_ok=True)
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

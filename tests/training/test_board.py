@@ -17,10 +17,10 @@ def test_events_equal_the_metrics_and_resume_continues_them(tmp_path, small_npz,
     run = tmp_path / "run"
     save = checkpoint.save_state
 
-    def killed_at_epoch_3(run_dir, model, optimizer, epoch, metrics):
+    def killed_at_epoch_3(run_dir, cfg, model, optimizer, epoch, metrics):
         if epoch == 3:
             raise Interrupted("killed after epoch 3's events, before its checkpoint")
-        return save(run_dir, model, optimizer, epoch, metrics)
+        return save(run_dir, cfg, model, optimizer, epoch, metrics)
 
     monkeypatch.setattr(checkpoint, "save_state", killed_at_epoch_3)
     with pytest.raises(Interrupted):

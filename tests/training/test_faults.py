@@ -57,7 +57,7 @@ def test_kill_during_an_epoch_then_resume(tmp_path, small_npz, capsys):
     proc.wait()
     done = [m["epoch"] for m in checkpoint.read_metrics(run)]
     assert 1 <= len(done) < 4, done
-    (run / ".weights.k1ll3d.tmp.safetensors").write_bytes(b"half")  # as a kill in the middle of a write leaves
+    (run / ".weights.k1ll3d00.tmp.safetensors").write_bytes(b"half")  # as a kill in the middle of a write leaves
     checkpoint.load(run)                                  # the folder is whole: it loads
     code, _, err = run_cli(capsys, "train", "--resume", "--out", run)
     assert code == 0, err[-2000:]
@@ -164,9 +164,9 @@ def test_a_failed_write_keeps_the_previous_checkpoint(tmp_path, small_npz, monke
 # ---------------------------------------------------------------- damaged, changed and linked files
 
 @pytest.mark.parametrize("name, damage, message", [
-    ("weights.safetensors", lambda b: b[: len(b) // 2], "corrupt weights file"),
-    ("weights.safetensors", lambda b: b"\xff" * 64, "corrupt weights file"),
-    ("train_state.safetensors", lambda b: b[:100], "corrupt weights file"),
+    ("weights.safetensors", lambda b: b[: len(b) // 2], "weights.safetensors: damaged"),
+    ("weights.safetensors", lambda b: b"\xff" * 64, "weights.safetensors: damaged"),
+    ("train_state.safetensors", lambda b: b[:100], "train_state.safetensors: damaged"),
     ("config.json", lambda b: b[:-20], "corrupt"),
     ("config.json", lambda b: b.replace(b'"latent_dim": 2', b'"latent_dim": -2'), "invalid"),
     ("config.json", lambda b: b.replace(b'"lr": ', b'"learning_rate": '), "unknown keys ['learning_rate']"),

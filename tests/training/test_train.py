@@ -206,7 +206,7 @@ def test_corrupt_weights_is_a_clear_error(small_run, tmp_path):
         (run / p.name).write_bytes(p.read_bytes())
     data = (run / "weights.safetensors").read_bytes()
     (run / "weights.safetensors").write_bytes(data[: len(data) // 2])
-    with pytest.raises(RunError, match="corrupt weights file"):
+    with pytest.raises(RunError, match="weights.safetensors: damaged"):
         latentwalk.load(run)
 
 

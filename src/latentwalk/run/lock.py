@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from .. import atomic
 from ..errors import RunError
 
 try:
@@ -34,7 +35,7 @@ def _holder(fd: int) -> str:
 @contextlib.contextmanager
 def writer(folder: str | os.PathLike) -> Iterator[None]:
     """Hold the folder's lock (creating the folder) for the block; a folder locked by another process is a
-    RunError naming that process."""
+    RunError naming that process. Taking it removes the temporary files a writer killed mid-write left there."""
     folder = Path(folder)
     if fcntl is None:
         yield
@@ -61,6 +62,7 @@ def writer(folder: str | os.PathLike) -> Iterator[None]:
         os.ftruncate(fd, 0)
         program = "latentwalk" if "latentwalk" in sys.argv[0] else Path(sys.argv[0]).name
         os.pwrite(fd, f"{os.getpid()} {' '.join([program, *sys.argv[1:]])}\n".encode(), 0)
+        atomic.remove_leftovers(folder)     # half-written by a writer killed mid-write: no one else writes now
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):   # still held: a writer that opened it sees it gone, retries

@@ -17,7 +17,7 @@ from .fit import fit
 CONFIGS = (ModelConfig, DataConfig, TrainConfig, TrainOptions)
 
 
-def train(out: Path, resume: bool, **settings) -> None:
+def train(out: Path, resume: bool, from_weights: bool, **settings) -> None:
     """Train a new run from the settings typed (defaults for the others), or continue one: then the settings
     typed must be the run's own (fit names any that differ), but for --epochs."""
     model, data, run, options = split(CONFIGS, settings)
@@ -25,10 +25,10 @@ def train(out: Path, resume: bool, **settings) -> None:
     if resume:
         stored = checkpoint.load_config(out)
         fit(out, replace(stored.model, **model), replace(stored.data, **data), replace(stored.train, **run),
-            resume=True, epochs=epochs, options=TrainOptions(**options))
+            resume=True, from_weights=from_weights, epochs=epochs, options=TrainOptions(**options))
     else:
-        fit(out, ModelConfig(**model), DataConfig(**data), TrainConfig(**run), epochs=epochs,
-            options=TrainOptions(**options))
+        fit(out, ModelConfig(**model), DataConfig(**data), TrainConfig(**run), from_weights=from_weights,
+            epochs=epochs, options=TrainOptions(**options))
     if os.environ.get("RANK", "0") == "0":         # under torchrun, rank 0 speaks for all
         print(f"wrote {out}")
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
@@ -43,5 +43,7 @@ def train(out: Path, resume: bool, **settings) -> None:
 TRAIN = Command("train", "train an AE or a VAE into a run folder", train, args=(
     Arg("--out", required=True, type=Path, help="run folder to create (or continue with --resume)"),
     Arg("--resume", action="store_true", help="continue the run in --out from its last finished epoch"),
+    Arg("--from-weights", action="store_true", help="with --resume: continue from weights.safetensors with a fresh "
+        "optimizer (for a run whose train_state.safetensors is missing or damaged)"),
     *(a for config in CONFIGS for a in arguments(config))))
 COMMANDS = (TRAIN,)

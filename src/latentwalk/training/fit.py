@@ -27,7 +27,6 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from .. import atomic
 from ..data import datasets
 from ..errors import ConfigError, DataError, LatentwalkError, RunError, TrainingDiverged
 from ..measure import evaluate
@@ -74,14 +73,19 @@ def _flush_denormals():
 
 
 def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | None = None,
-        train: TrainConfig | None = None, *, resume: bool = False, epochs: int | None = None,
-        options: TrainOptions | None = None, log: Callable[[str], None] = print, **option_values) -> Path:
+        train: TrainConfig | None = None, *, resume: bool = False, from_weights: bool = False,
+        epochs: int | None = None, options: TrainOptions | None = None, log: Callable[[str], None] = print,
+        **option_values) -> Path:
     """Train a model into the run folder `out` (or continue it with `resume`); return the folder.
 
     A new run refuses a folder that already holds files. With `resume`, the run goes on with its own settings:
     configs given that differ from them raise SettingsDiffer, which names each difference; only `epochs` (or
     `train.epochs`) may be raised. A NaN or infinite loss raises TrainingDiverged and leaves the last good
     checkpoint as it was; a run stopped before its first checkpoint leaves no folder behind.
+
+    A resume never trains over a trained run from scratch: a run whose train_state is missing (or damaged) but
+    whose weights are whole is refused unless `from_weights` asks to continue from the weights with a fresh
+    optimizer (its metrics rows are kept); missing weights are written again from train_state.
 
     `options` (TrainOptions: precision, compile, tensorboard, progress; or the same as keywords, e.g.
     `precision="float32"`) are options of the machine, not of the run: each epoch records the precision it
@@ -90,13 +94,15 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
     """
     out, notes = Path(out), []
     options = replace(options or TrainOptions(), **option_values)
+    if from_weights and not resume:
+        raise ConfigError("`from_weights` continues a run: pass `resume` too")
     if resume:
         cfg = checkpoint.load_config(out)
         given = [(g, s) for g, s in ((model, cfg.model), (data, cfg.data), (train, cfg.train)) if g is not None]
         check_unchanged(out, given)
         if epochs is None and train is not None:
             epochs = train.epochs
-        if (out / checkpoint.WEIGHTS).exists():
+        if (out / checkpoint.WEIGHTS).exists() and not from_weights:
             checkpoint.load(out)           # a damaged weights file stops the run here, before it is replaced
         if epochs is not None and epochs != cfg.train.epochs:
             if cfg.train.lr_schedule != "constant":
@@ -131,8 +137,9 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
                                    f"`out`")
                 for note in notes if rank == 0 else ():
                     log(note)
-                return _train(out, cfg, resume, _rank_device(device, world),
-                              replace(options, precision=used, tensorboard=logs), rank, world, log)
+                return _train(out, cfg, "weights" if from_weights else "state" if resume else None,
+                              _rank_device(device, world), replace(options, precision=used, tensorboard=logs), rank,
+                              world, log)
             except BaseException:       # still under the lock: no other writer can have taken the folder
                 if rank == 0 and created and not (out / checkpoint.STATE).exists():
                     shutil.rmtree(out, ignore_errors=True)      # nothing worth keeping: leave no half-made run
@@ -142,9 +149,10 @@ def fit(out: str | Path, model: ModelConfig | None = None, data: DataConfig | No
             torch.distributed.destroy_process_group()
 
 
-def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, options: TrainOptions, rank: int,
+def _train(out: Path, cfg: RunConfig, resume: str | None, device: torch.device, options: TrainOptions, rank: int,
            world: int, log) -> Path:
-    """The loop of `fit`, with the precision resolved (options.precision names a dtype) and the ranks known."""
+    """The loop of `fit`, with the precision resolved (options.precision names a dtype) and the ranks known;
+    `resume` is None (a new run), "state" (from train_state) or "weights" (from the weights, a fresh optimizer)."""
     train_x, test_x, test_y = _load_data(cfg.data)
     if len(train_x) == 0 or len(test_x) == 0:
         raise DataError(f"{cfg.data.name}: the {'train' if len(train_x) == 0 else 'test'} split holds no images")
@@ -168,18 +176,17 @@ def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, option
     torch.manual_seed(cfg.train.seed)
     net = build(cfg.model).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.train.lr, fused=device.type in ("cpu", "cuda"))
-    start, metrics = 1, []
-    if resume and (out / checkpoint.STATE).exists():
-        done, metrics = checkpoint.restore_state(out, net, optimizer)
-        start = done + 1
+    done, metrics, restored = _resume_from(out, cfg, resume, net, optimizer, log if rank == 0 else lambda _: None) \
+        if resume else (0, [], False)
+    start = done + 1
     _barrier(world)                        # every rank has read the folder before rank 0 writes to it
 
     def prepare():
         out.mkdir(parents=True, exist_ok=True)
-        for name in (checkpoint.CONFIG, checkpoint.WEIGHTS, checkpoint.STATE, checkpoint.METRICS):
-            for stale in atomic.leftovers(out / name):      # half-written by a process killed mid-write
-                stale.unlink()
         checkpoint.save_config(out, cfg)
+        if restored:
+            checkpoint.save_weights(out, cfg, net, done, metrics)
+            log(f"{out}: wrote {checkpoint.WEIGHTS} again from {checkpoint.STATE} (epoch {done})")
 
     def test_numbers():
         with _evaluating(net):
@@ -206,12 +213,33 @@ def _train(out: Path, cfg: RunConfig, resume: bool, device: torch.device, option
                     shown.epoch(row, cfg.model.beta, net, cfg.train.epochs)
                     if epoch == cfg.train.epochs:
                         shown.project(net, epoch)
-            _on_rank0(lambda: checkpoint.save_state(out, net, optimizer, epoch, metrics), rank, world, device)
+            _on_rank0(lambda: checkpoint.save_state(out, cfg, net, optimizer, epoch, metrics), rank, world, device)
             if rank == 0:
                 log(f"epoch {epoch}/{cfg.train.epochs}  train -ELBO {row['train_neg_elbo']:.2f}  "
                     f"test -ELBO {row['test_neg_elbo']:.2f}  (recon {row['test_recon']:.2f} + KL "
                     f"{row['test_kl']:.2f})  {row['seconds']:.1f} s  {row['samples_per_s']:,.0f} samples/s")
     return out
+
+
+def _resume_from(out: Path, cfg: RunConfig, source: str, net, optimizer, log) -> tuple[int, list[dict], bool]:
+    """Load what a resume continues from: (epochs done, their metrics rows, whether the weights file must be
+    written again from train_state). Refuses a resume that would train a trained run again from epoch 1."""
+    state, weights = checkpoint.run_file(out, checkpoint.STATE), checkpoint.run_file(out, checkpoint.WEIGHTS)
+    if source == "weights":
+        done, metrics = checkpoint.load_weights(out, cfg, net)
+        log(f"{out}: continuing from {checkpoint.WEIGHTS} (epoch {done}) with a fresh optimizer")
+        return done, metrics, False
+    if state.is_file():
+        done, metrics = checkpoint.restore_state(out, cfg, net, optimizer)
+        return done, metrics, not weights.is_file()
+    rows = checkpoint.read_metrics(out)
+    if weights.is_file() or rows:
+        trained = f"weights of epoch {checkpoint.load_weights(out, cfg, net)[0]}" if weights.is_file() else \
+            f"{len(rows)} rows of {checkpoint.METRICS}"
+        raise RunError(f"{out}: no {checkpoint.STATE}, and resuming would train from epoch 1 over its {trained}; "
+                       f"restore {checkpoint.STATE} from a copy, or continue from the weights with a fresh optimizer "
+                       f"(`from_weights`)")
+    return 0, [], False                    # stopped before its first checkpoint: nothing trained to keep
 
 
 # -- several processes (torchrun) ----------------------------------------------------------------------------

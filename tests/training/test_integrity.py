@@ -1,0 +1,217 @@
+"""A run folder detects its own damage: each checkpoint file carries checksums (run/checkpoint.py), each
+damaged or missing file is one line naming it and what to do, and nothing is retrained, overwritten or
+evaluated from damaged weights. The one command each message names mends the folder."""
+
+import contextlib
+import json
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from conftest import one_line_error, run_cli, train_small
+from latentwalk import atomic
+from latentwalk.errors import RunError
+from latentwalk.run import checkpoint
+
+FILES = ["config.json", "metrics.jsonl", "train_state.safetensors", "weights.safetensors"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, small_npz) -> Path:
+    """A run of 3 epochs: the folder each test damages a copy of."""
+    return train_small(tmp_path_factory.mktemp("integrity") / "run", small_npz, epochs=3)
+
+
+@pytest.fixture
+def run(trained, tmp_path) -> Path:
+    copy = tmp_path / "run"
+    shutil.copytree(trained, copy)
+    return copy
+
+
+def snapshot(run: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(run.iterdir())}
+
+
+def same_file(path: Path, original: bytes) -> bool:
+    """A safetensors file holds what `original` held: the same tensors and metadata (safetensors writes the
+    metadata's keys in no fixed order)."""
+    copy = path.with_name("original.safetensors")
+    copy.write_bytes(original)
+    try:
+        a, b = load_file(path), load_file(copy)
+        return checkpoint._header(path) == checkpoint._header(copy) and a.keys() == b.keys() \
+            and all(torch.equal(a[k], b[k]) for k in a)
+    finally:
+        copy.unlink()
+
+
+def flip_bit(path: Path, offset: int) -> None:
+    """One bit of the file flipped, counted from its end when `offset` < 0 (a safetensors file's data comes last)."""
+    raw = bytearray(path.read_bytes())
+    raw[offset] ^= 0x40
+    path.write_bytes(bytes(raw))
+
+
+@contextlib.contextmanager
+def deadline(seconds: int):
+    """A command that hangs fails the test (SIGALRM) instead of holding the suite."""
+    def expire(*_):
+        raise TimeoutError(f"no answer in {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def refused_everywhere(capsys, run: Path, message: str, commands=("evaluate", "serve", "resume")) -> None:
+    """Each command stops with one line holding `message` (its parts between "*"), and the folder is left byte
+    for byte as it was."""
+    before = snapshot(run)
+    argv = {"evaluate": ["evaluate", run, "--k", "2", "--limit", "50"],
+            "serve": ["serve", run, "--port", "0"],
+            "resume": ["train", "--resume", "--out", run, "--epochs", "4"]}
+    for command in commands:
+        with deadline(120):
+            err = one_line_error(capsys, *argv[command])
+        assert all(part in err for part in message.split("*")), (command, err)
+        assert snapshot(run) == before, command
+
+
+def test_each_checkpoint_file_records_its_checksums(trained):
+    cfg = checkpoint.load_config(trained)
+    for name in ("weights.safetensors", "train_state.safetensors"):
+        meta = checkpoint._header(trained / name)
+        assert meta["epoch"] == "3" and meta["metrics_rows"] == "3"
+        assert json.loads(meta["tensors_crc32"]) == checkpoint.tensor_checksums(load_file(trained / name))
+        assert meta["settings_sha256"] == checkpoint.settings_sha256(cfg)
+
+
+def test_a_flipped_bit_in_the_weights(run, capsys):
+    original = (run / "weights.safetensors").read_bytes()
+    flip_bit(run / "weights.safetensors", -5)
+    refused_everywhere(capsys, run, f"{run / 'weights.safetensors'}: damaged (tensor * differs from its "
+                       f"recorded checksum); train_state.safetensors holds the weights: delete weights.safetensors "
+                       f"and run `latentwalk train --resume --out {run}`, which writes it again")
+    (run / "weights.safetensors").unlink()                      # as the message says
+    code, out, err = run_cli(capsys, "train", "--resume", "--out", run)
+    assert code == 0, err
+    assert "wrote weights.safetensors again from train_state.safetensors (epoch 3)" in out
+    assert same_file(run / "weights.safetensors", original)
+
+
+def test_missing_weights_are_written_again_from_train_state(run, capsys):
+    original = snapshot(run)
+    (run / "weights.safetensors").unlink()
+    err = one_line_error(capsys, "evaluate", run, "--k", "2")
+    assert err == (f"latentwalk: error: {run}: no weights.safetensors, but train_state.safetensors holds the weights "
+                   f"of epoch 3: `latentwalk train --resume --out {run}` writes them again\n")
+    code, _, err = run_cli(capsys, "train", "--resume", "--out", run)      # all 3 epochs done: only the restore
+    assert code == 0, err
+    after = snapshot(run)
+    assert sorted(after) == sorted(original)
+    assert all(after[k] == original[k] for k in FILES if k != "weights.safetensors")
+    assert same_file(run / "weights.safetensors", original["weights.safetensors"])
+
+
+def test_a_flipped_bit_in_train_state(run, capsys, trained):
+    flip_bit(run / "train_state.safetensors", -5)
+    refused_everywhere(capsys, run, f"{run / 'train_state.safetensors'}: damaged (tensor * differs from its "
+                       f"recorded checksum); restore it from a copy, or continue from the weights with a "
+                       f"fresh optimizer: `latentwalk train --resume --from-weights --out {run}`", ["resume"])
+    code, _, err = run_cli(capsys, "evaluate", run, "--k", "2", "--limit", "50")     # the weights are whole
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "train", "--resume", "--from-weights", "--out", run, "--epochs", "4")
+    assert code == 0, err
+    assert f"{run}: continuing from weights.safetensors (epoch 3) with a fresh optimizer" in out
+    rows = checkpoint.read_metrics(run)
+    assert rows[:3] == checkpoint.read_metrics(trained) and [r["epoch"] for r in rows] == [1, 2, 3, 4]
+
+
+def test_resume_without_train_state_loses_nothing(run, capsys, trained):
+    """A trained run whose train_state is gone was trained again from epoch 1 over its weights and metrics."""
+    (run / "train_state.safetensors").unlink()
+    refused_everywhere(capsys, run, f"{run}: no train_state.safetensors, and resuming would train from epoch 1 over "
+                       f"its weights of epoch 3; restore train_state.safetensors from a copy, or continue from the "
+                       f"weights with a fresh optimizer (--from-weights)", ["resume"])
+    code, _, err = run_cli(capsys, "train", "--resume", "--from-weights", "--out", run, "--epochs", "5")
+    assert code == 0, err
+    rows = checkpoint.read_metrics(run)
+    assert rows[:3] == checkpoint.read_metrics(trained) and [r["epoch"] for r in rows] == [1, 2, 3, 4, 5]
+    assert checkpoint.last_epoch(run) == 5
+
+
+def test_metrics_without_weights_or_state_are_not_overwritten(run, capsys):
+    (run / "train_state.safetensors").unlink()
+    (run / "weights.safetensors").unlink()
+    refused_everywhere(capsys, run, "no train_state.safetensors, and resuming would train from epoch 1 over its 3 "
+                       "rows of metrics.jsonl", ["resume"])
+
+
+@pytest.mark.parametrize("old, new", [(b'"epoch": 2, "train_neg_elbo": 2', b'"epoch": 2, "train_neg_elbo": 3')])
+def test_a_changed_row_of_metrics(run, capsys, old, new):
+    text = (run / "metrics.jsonl").read_bytes()
+    assert old in text
+    (run / "metrics.jsonl").write_bytes(text.replace(old, new))
+    refused_everywhere(capsys, run, f"{run / 'metrics.jsonl'}: damaged (its first 3 rows differ from the checksum "
+                       f"train_state.safetensors recorded); restore it from a copy", ["serve", "resume"])
+
+
+def test_a_changed_setting_in_config(run, capsys):
+    """A valid config.json with another learning rate: the weights were not trained with it."""
+    text = (run / "config.json").read_text()
+    assert '"lr": 0.001' in text
+    (run / "config.json").write_text(text.replace('"lr": 0.001', '"lr": 0.003'))
+    refused_everywhere(capsys, run, f"{run / 'config.json'}: its settings are not those weights.safetensors was "
+                       f"trained with (damaged or edited); restore it from a copy")
+
+
+def test_raising_the_epochs_is_not_a_change_of_settings(run):
+    import latentwalk
+    from latentwalk.training.fit import fit
+
+    fit(run, resume=True, epochs=4, log=lambda s: None)
+    assert checkpoint.load_config(run).train.epochs == 4 and checkpoint.last_epoch(run) == 4
+    latentwalk.load(run)
+
+
+def test_every_bit_flip_in_the_weights_is_caught(trained, tmp_path):
+    """A flip anywhere in the file, header included: an error, never weights loaded as if whole."""
+    size = (trained / "weights.safetensors").stat().st_size
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    original = (run / "weights.safetensors").read_bytes()
+    caught = 0
+    for offset in range(0, size, max(1, size // 300)):
+        (run / "weights.safetensors").write_bytes(original)
+        flip_bit(run / "weights.safetensors", offset)
+        try:
+            checkpoint.load(run)
+        except RunError:
+            caught += 1
+            continue
+        # a flip the file format itself absorbs (JSON whitespace of the header): the tensors must be the very same
+        loaded = load_file(run / "weights.safetensors")
+        whole = load_file(trained / "weights.safetensors")
+        assert all(torch.equal(loaded[k], whole[k]) for k in whole), offset
+    assert caught >= 290
+
+
+def test_temporary_files_of_every_kind_go_when_the_run_is_next_written(run):
+    from latentwalk.training.fit import fit
+
+    names = [".weights.k1ll3d00.tmp.safetensors", ".metrics.abc_1234.tmp.jsonl", ".measures.zz99zz99.tmp.json",
+             ".gmm.q1w2e3r4.tmp.safetensors", ".config.00000000.tmp.json"]
+    for name in names:
+        (run / name).write_bytes(b"half")
+    (run / "notes.tmp.txt").write_text("the user's own")            # not a name the atomic writer gives
+    assert [p.name for p in atomic.leftovers(run)] == sorted(names)
+    fit(run, resume=True, log=lambda s: None)
+    assert sorted(p.name for p in run.iterdir()) == sorted(FILES + ["notes.tmp.txt"])
