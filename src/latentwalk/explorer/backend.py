@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -80,11 +79,12 @@ def _thumbnails(labels: torch.Tensor | None, n: int) -> np.ndarray:
     return np.concatenate([np.flatnonzero(labels == k)[:GALLERY_PER_LABEL] for k in np.unique(labels)])
 
 
-def measures(run: Path | None) -> dict:
-    """The measures stored in the run folder, for the model's card: {"record": ... or None, "error": ...}.
-    An outside model has none until the page asks (kept in memory then)."""
+def measures(source: Source) -> dict:
+    """The measures stored in the run folder of the weights served (loaded at start), for the model's card:
+    {"record": ... or None, "error": ...}. An outside model has none until the page asks (kept in memory then)."""
+    run = source.run
     try:
-        return {"record": stored.read(run) if run is not None else None, "error": None}
+        return {"record": stored.read(run, source.model.weights_sha256) if run is not None else None, "error": None}
     except LatentwalkError as e:
         return {"record": None, "error": str(e)}
 
@@ -111,7 +111,7 @@ def describe(source: Source) -> dict:
         "data_name": source.data_name,
         "test_neg_elbo": metrics[-1].get("test_neg_elbo") if metrics else None,
         "methods": list(core.methods_of(model)),
-        "measures": measures(run), "plane": plane, "extent": round(extent, 2),
+        "measures": measures(source), "plane": plane, "extent": round(extent, 2),
         "weights": {"name": weight_name, "dims": order[:SLIDERS], "values": _floats(weights[:SLIDERS])},
         "scatter": {"x": _floats(xy[:, 0], 3), "y": _floats(xy[:, 1], 3),
                     "labels": None if labels is None else labels.tolist()},
@@ -232,12 +232,13 @@ class Backend:
         which = samplers.SAMPLERS if source.can_encode else ("prior",)
         rows = model_measures.measure(source, which, n=n, paths=QUICK_PATHS, geodesic_paths=QUICK_GEODESICS,
                              log=lambda s: None)
-        if source.run is not None:
-            entry.info["measures"] = measures(source.run)
-        else:                       # no folder of ours to keep them in: the card keeps them while the server runs
+        sha = source.model.weights_sha256 if source.run is not None else ""
+        if source.run is not None and checkpoint.weights_sha256(source.run) == sha:
+            entry.info["measures"] = measures(source)           # stored in the run folder, as `measure` stores
+        else:       # an outside model, or a run trained on since the server loaded it: the card keeps them
             counts = ppl.path_counts(QUICK_PATHS, QUICK_GEODESICS)
             lengths = {m: (v, counts[m]) for m, v in rows[-1]["ppl"].items()}
-            entry.info["measures"] = {"record": stored.merged(entry.info["measures"]["record"], rows, lengths),
+            entry.info["measures"] = {"record": stored.merged(entry.info["measures"]["record"], rows, lengths, sha),
                                       "error": None}
         return entry.info["measures"]
 

@@ -163,8 +163,9 @@ def measure(source: Source | str | os.PathLike, which: Sequence[str] = samplers.
                 seconds[step[4:]] = round(time.perf_counter() - start, 2)
             else:
                 rows.append(sampler_row(step, run, model, digit_net, real, train_x, seed, log))
-    if run is not None:
-        stored.store(run, rows, {m: (v, counts[m]) for m, v in lengths.items()})
+    if run is not None and stored.store(run, model.weights_sha256, rows,
+                                        {m: (v, counts[m]) for m, v in lengths.items()}) is None:
+        log(stored.not_stored(run))
     about = {"run": str(run) if run is not None else source.name, "model": model.kind, "label": model.label,
              "latent_dim": model.latent_dim, "reference": f"the first {n:,} test images", "network": classifier.INFO}
     path_info = {"ppl": {m: round(v, 4) for m, v in lengths.items()}, "ppl_paths": paths,

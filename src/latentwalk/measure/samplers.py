@@ -99,18 +99,22 @@ def load_mixture(run: Path) -> Mixture | None:
 
 
 def mixture(run: Path | None, model: Model, train_images: torch.Tensor, log=print) -> Mixture:
-    """The run's mixture: the stored one if it was fitted to these weights, else fitted now and stored. An
-    outside model (`run` None) has no folder of ours to keep it in: it is fitted each time."""
-    sha = checkpoint.weights_sha256(run) if run is not None else ""
+    """The run's mixture: the stored one if it was fitted to the weights `model` was loaded from (its
+    `weights_sha256`), else fitted now, and stored while the run's weights are still those. An outside model
+    (`run` None) has no folder of ours to keep it in: it is fitted each time."""
+    sha = model.weights_sha256 if run is not None else ""
     stored = load_mixture(run) if run is not None else None
     if stored is not None and stored.model_sha256 == sha:
         return stored
     log(f"fitting a {COMPONENTS}-component Gaussian mixture to the codes of {len(train_images):,} training images")
     fitted = fit_mixture(model, train_images, sha)
-    if run is not None:
+    kept = run is not None and checkpoint.weights_sha256(run) == sha
+    if kept:
         save_mixture(run, fitted)
+    where = f"; stored in {run / GMM_FILE}" if kept else \
+        "; not stored: the run's weights changed since they were loaded" if run is not None else ""
     log(f"fitted on {len(fitted.dims)} active dimensions ({fitted.covariance_type} covariances) in "
-        f"{fitted.fit_seconds:.1f} s" + (f"; stored in {run / GMM_FILE}" if run is not None else ""))
+        f"{fitted.fit_seconds:.1f} s{where}")
     return fitted
 
 

@@ -106,7 +106,8 @@ def _sample_rows(models: dict[str, tuple[Path, AutoEncoder]], digit_net: classif
     for label, (run, model) in models.items():
         measured = [model_measures.sampler_row(s, run, model, digit_net, real, train_x, log=log)
                     for s in ("prior", "gmm")]
-        stored.store(run, [rows[0][1], *measured])
+        if stored.store(run, model.weights_sha256, [rows[0][1], *measured]) is None:
+            log(stored.not_stored(run))
         rows += [(label, r) for r in measured]
     names = {f.name for f in dataclasses.fields(SampleRow)} - {"model", "sampler"}
     return [SampleRow(model=label, sampler="train" if label == "real" else r["sampler"],
@@ -219,10 +220,10 @@ class _Drawing:
         counts = ppl.path_counts(self.plan.ppl_paths, self.plan.geodesic_paths)
         for name in self.walked():
             model = self.models[name]
-            known = stored.lengths(self.runs[name], counts)
+            known = stored.lengths(self.runs[name], counts, model.weights_sha256)
             lengths = {m: known.get(m) or (ppl.path_length(model, self.digit_net, m, n), n) for m, n in counts.items()}
-            if lengths != known:
-                stored.store(self.runs[name], lengths=lengths)
+            if lengths != known and stored.store(self.runs[name], model.weights_sha256, lengths=lengths) is None:
+                self.log(stored.not_stored(self.runs[name]))
             rows += [PathRow(latent_dim=model.latent_dim, method=m, ppl=v, paths=n)
                      for m, (v, n) in lengths.items()]
         return rows

@@ -31,7 +31,8 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_bytes
+from safetensors.torch import save_file
 
 from .. import atomic
 from ..data import datasets
@@ -134,14 +135,18 @@ def _header(path: Path) -> dict[str, str]:
         raise RunError(f"{path}: damaged ({e}); {_fix(path)}") from None
 
 
-def _read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Tensors and metadata of a checkpoint file, its tensors checked against the checksum written with them."""
+def _read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str], bytes]:
+    """Tensors, metadata and bytes of a checkpoint file, its tensors checked against the checksums written with
+    them."""
     if not path.is_file():
         raise RunError(f"{path.parent}: no {path.name}: the run has not finished an epoch; continue it with "
                        f"`latentwalk train --resume --out {path.parent}`")
-    meta = _header(path)
     try:
-        tensors = load_file(path)
+        raw = path.read_bytes()          # read once: the tensors, and the SHA-256 of what they were read from
+        tensors = load_bytes(raw)
+        # the metadata of these very bytes (a header read again could be of a file replaced meanwhile): the format
+        # is an 8-byte little-endian length, then a JSON header whose "__metadata__" maps strings to strings
+        meta = json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")]).get("__metadata__") or {}
         int(meta.get("epoch", "-1"))
     except (SafetensorError, OSError, ValueError) as e:
         raise RunError(f"{path}: damaged ({e}); {_fix(path)}") from None
@@ -149,14 +154,15 @@ def _read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
         try:
             recorded = json.loads(meta["tensors_crc32"])
         except json.JSONDecodeError:
-            recorded = {}
+            recorded = None
+        recorded = recorded if isinstance(recorded, dict) else {}
         sums = tensor_checksums(tensors)
         bad = sorted(set(sums) ^ set(recorded)) or [k for k in sums if sums[k] != recorded[k]]
         if bad:
             which = f"tensor {bad[0]} differs from its" if len(bad) == 1 else \
                 f"tensors {bad[0]} and {len(bad) - 1} more differ from their"
             raise RunError(f"{path}: damaged ({which} recorded checksum); {_fix(path)}")
-    return tensors, meta
+    return tensors, meta, raw
 
 
 def _check_settings(meta: dict[str, str], cfg: RunConfig, path: Path) -> None:
@@ -175,7 +181,9 @@ def _load_params(model: AutoEncoder, tensors: dict[str, torch.Tensor], path: Pat
 
 
 def load(run_dir: str | os.PathLike, device: str | torch.device = "cpu") -> AutoEncoder:
-    """Rebuild a trained model from its run folder, in eval mode (its weights checked against their checksum)."""
+    """Rebuild a trained model from its run folder, in eval mode (its weights checked against their checksums).
+    Its `weights_sha256` is the SHA-256 of the bytes it was loaded from: what a result computed with it records
+    (a mixture, stored measures), whatever the run folder holds by then."""
     run_dir = Path(run_dir)
     cfg = load_config(run_dir)
     model = build(cfg.model)
@@ -183,9 +191,10 @@ def load(run_dir: str | os.PathLike, device: str | torch.device = "cpu") -> Auto
     if not path.is_file() and run_file(run_dir, STATE).is_file():
         raise RunError(f"{run_dir}: no {WEIGHTS}, but {STATE} holds the weights of epoch {last_epoch(run_dir)}: "
                        f"`latentwalk train --resume --out {run_dir}` writes them again")
-    tensors, meta = _read_tensors(path)
+    tensors, meta, raw = _read_tensors(path)
     _check_settings(meta, cfg, path)
     _load_params(model, tensors, path)
+    model.weights_sha256 = hashlib.sha256(raw).hexdigest()
     return model.to(device).eval()
 
 
@@ -193,7 +202,7 @@ def load_weights(run_dir: Path, cfg: RunConfig, model: AutoEncoder) -> tuple[int
     """Load the weights file into `model` (to continue from it with a fresh optimizer); return its epoch and the
     metrics rows up to it."""
     path = run_file(run_dir, WEIGHTS)
-    tensors, meta = _read_tensors(path)
+    tensors, meta, _ = _read_tensors(path)
     _check_settings(meta, cfg, path)
     _load_params(model, tensors, path)
     epoch = int(meta.get("epoch", "-1"))
@@ -263,7 +272,7 @@ def restore_state(run_dir: Path, cfg: RunConfig, model: AutoEncoder,
                   optimizer: torch.optim.Optimizer) -> tuple[int, list[dict]]:
     """Load train_state into model and optimizer; return the last finished epoch and its metrics rows."""
     path = run_file(run_dir, STATE)
-    tensors, meta = _read_tensors(path)
+    tensors, meta, _ = _read_tensors(path)
     _check_settings(meta, cfg, path)
     epoch = int(meta.get("epoch", "-1"))
     _load_params(model, {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, path)
@@ -282,8 +291,8 @@ def restore_state(run_dir: Path, cfg: RunConfig, model: AutoEncoder,
 
 
 def weights_sha256(run_dir: str | os.PathLike) -> str:
-    """The SHA-256 of the run's weights file: what a result derived from the weights (a fitted mixture, stored
-    measures) records, so that it is known stale once training goes on."""
+    """The SHA-256 of the run's weights file as it is now: a stored result is of these weights when it records
+    this hash (a result records the hash of the bytes its model was loaded from: `load`)."""
     return hashlib.sha256(run_file(run_dir, WEIGHTS).read_bytes()).hexdigest()
 
 
