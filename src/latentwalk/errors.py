@@ -49,3 +49,11 @@ def require(ok: bool, message: str) -> None:
 def is_int(value) -> bool:
     """A true integer (bool excluded), as JSON and argument validation need."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+SEEDS = 2 ** 32           # numpy's and torch's generators take seeds in 0..2**32 - 1 everywhere
+
+
+def require_seed(seed) -> None:
+    """A random seed every generator takes: an integer in 0..2**32 - 1."""
+    require(is_int(seed) and 0 <= seed < SEEDS, f"`seed` must be an integer in 0..{SEEDS - 1}, got {seed!r}")

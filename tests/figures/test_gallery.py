@@ -113,7 +113,7 @@ def test_compare_and_geometry(capsys, runs, tmp_path, digit_net):
     (["grid", "{vae6}"], "needs --dims I J"),
     (["grid", "{vae2}", "--extent", "3", "-3"], "min < max"),
     (["grid", "{vae2}", "--dims", "0", "0"], "two different dimensions"),
-    (["spiral", "{vae2}", "--steps", "0", "--no-classifier"], "--steps must be >= 2"),
+    (["spiral", "{vae2}", "--steps", "0", "--no-classifier"], "--steps must be in 2..10,000"),
     (["spiral", "{vae6}", "--no-classifier"], "2-D latent plane"),
     (["interpolate", "{vae2}", "--method", "lerp,cubic", "--no-classifier"], "unknown method cubic"),
     (["interpolate", "{vae2}", "--steps", "0", "--no-classifier"], "--steps must be an integer in 2..64"),

@@ -215,3 +215,50 @@ def test_temporary_files_of_every_kind_go_when_the_run_is_next_written(run):
     assert [p.name for p in atomic.leftovers(run)] == sorted(names)
     fit(run, resume=True, log=lambda s: None)
     assert sorted(p.name for p in run.iterdir()) == sorted(FILES + ["notes.tmp.txt"])
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 2 MB tmpfs (mounting needs root: skipped elsewhere)."""
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True).returncode:
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_last_checkpoint(small_disk, small_npz, capsys):
+    """A 784-64-32-2 VAE's checkpoint takes 1.6 MB: the first fits, the second (written beside it) does not."""
+    run = small_disk / "run"
+    err = one_line_error(capsys, "train", "--data", small_npz, "--hidden", "64,32", "--epochs", "3", "--batch-size",
+                         "64", "--device", "cpu", "--out", run)
+    assert f"{run}: could not write the checkpoint of epoch 2 (" in err and "the files there are whole" in err, err
+    assert checkpoint.last_epoch(run) == 1 and checkpoint.load(run).weights_sha256
+    assert sorted(p.name for p in run.iterdir()) == [".lock", *FILES] or \
+        sorted(p.name for p in run.iterdir()) == FILES                          # no temporary file left
+
+
+def test_a_write_error_of_the_tensor_library_is_one_line(run, monkeypatch):
+    """safetensors raises its own error type for a failed write (not OSError): the same one line."""
+    from safetensors import SafetensorError
+
+    from latentwalk.training.fit import fit
+
+    before = snapshot(run)
+
+    def failing(tensors, path, metadata=None):
+        Path(path).write_bytes(b"\0" * 100)
+        raise SafetensorError("Error while serializing: IoError(No space left on device)")
+
+    monkeypatch.setattr(checkpoint, "save_file", failing)
+    with pytest.raises(RunError, match=r"could not write the checkpoint of epoch 4 \(Error while serializing"):
+        fit(run, resume=True, epochs=4, log=lambda s: None)
+    after = snapshot(run)
+    assert {k: after[k] for k in ("weights.safetensors", "train_state.safetensors")} == \
+        {k: before[k] for k in ("weights.safetensors", "train_state.safetensors")}
+    assert sorted(after) == sorted(before)                          # no temporary file left

@@ -21,7 +21,7 @@ def test_grid_layout():
     np.testing.assert_array_equal(g[8], [1, -1])     # bottom right: z2 grows upwards
     with pytest.raises(ConfigError, match="min < max"):
         paths.grid(3, (2, 2))
-    with pytest.raises(ConfigError, match="grid size"):
+    with pytest.raises(ConfigError, match="n must be an integer >= 1"):
         paths.grid(0)
 
 

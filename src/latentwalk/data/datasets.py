@@ -24,7 +24,7 @@ from tqdm import tqdm
 from .. import atomic
 from ..errors import DataError
 from . import mapped
-from .files import SPLITS, load_folder, load_npz, transform
+from .files import SPLITS, load_folder, load_npz, require_plain, transform
 
 # The bundled copy of MNIST ships inside the package (a checkout, an installed wheel): mnist/ beside this file;
 # LATENTWALK_DATA points elsewhere.
@@ -229,6 +229,7 @@ def load(name_or_path: str | os.PathLike, split: str = "train", *, greyscale: bo
         images, labels = _load_named(key, split, None if directory is None else str(directory))
     else:
         path = Path(name_or_path)
+        require_plain(path)
         if path.is_dir() and mapped.is_mapped(path):
             images, labels = mapped.load(path, split)
             c, h, w = images.shape[1:]

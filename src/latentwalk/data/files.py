@@ -53,8 +53,8 @@ def load_npz(path: Path, split: str):
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
-    except (OSError, ValueError, zlib.error) as e:
-        raise DataError(f"{path}: not a readable .npz file ({e})") from None
+    except (OSError, ValueError, EOFError, zlib.error) as e:
+        raise DataError(f"{path}: not a readable .npz file ({e or type(e).__name__})") from None
     if f"x_{split}" in arrays:
         x, y, whole = arrays[f"x_{split}"], arrays.get(f"y_{split}"), False
     elif "x" in arrays:
@@ -70,6 +70,14 @@ def load_npz(path: Path, split: str):
     return _pick_split(x, y, split) if whole else (x, y)
 
 
+def require_plain(path: Path) -> None:
+    """Refuse what is neither a folder nor a regular file (a FIFO blocks its reader for ever, a device reads
+    without end); what does not exist is left to the caller's own message."""
+    if path.exists() and not (path.is_dir() or path.is_file()):
+        raise DataError(f"{path} is not a regular file (a FIFO, socket or device): data must be plain files; "
+                        f"remove it")
+
+
 def folder_files(path: Path, split: str) -> tuple[list[Path], np.ndarray | None]:
     """The image files of one split of a folder, and their labels (one subfolder per label), in a fixed order."""
     if (path / "train").is_dir() and (path / "test").is_dir():
@@ -82,6 +90,7 @@ def folder_files(path: Path, split: str) -> tuple[list[Path], np.ndarray | None]
     for label, folder in groups:
         for f in sorted(folder.iterdir()):
             if f.suffix.lower() in IMAGE_SUFFIXES:
+                require_plain(f)
                 files.append(f)
                 labels.append(label)
     if not files:

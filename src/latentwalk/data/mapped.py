@@ -28,7 +28,8 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from .files import SPLITS, folder_files, load_npz, read_images, transform
+from .config import DataConfig
+from .files import SPLITS, folder_files, load_npz, read_images, require_plain, transform
 
 INFO = "mapped.json"
 CHUNK = 4096                  # images converted at a time
@@ -89,7 +90,7 @@ def load(path: str | os.PathLike, split: str) -> tuple[MappedImages, torch.Tenso
         info = json.loads((path / INFO).read_text(encoding="utf-8"))
         if not isinstance(info, dict) or info.get("format") != 1:
             raise ValueError(f"unknown format {info.get('format')!r}")
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise DataError(f"{path / INFO}: unreadable ({e}); convert the data again") from None
     images = MappedImages(path / f"{split}_images.npy")
     labels = None
@@ -164,6 +165,8 @@ def convert(source: str | os.PathLike, out: str | os.PathLike, greyscale: bool |
             size: tuple[int, int] | None = None) -> Path:
     """Convert an image folder (streamed) or an .npz file into a folder training reads from disk."""
     src = Path(source)
+    DataConfig(str(src), greyscale=greyscale, size=size)       # training's own checks of the colour and size
+    require_plain(src)
     splits = {}
     for split in SPLITS:
         if src.is_dir():

@@ -151,7 +151,7 @@ COMMANDS = (
             Arg("--limit", type=int, default=5000, help="test images to encode (default 5000)"),
             _dims("dimensions (default: largest KL)"), needs=("encode", "data")),
     _figure("samples", "decoded prior samples, test images and their reconstructions",
-            lambda source, n, seed: (gallery.samples(source.model, source.test_data(n)[0], n, seed), []),
+            lambda source, n, seed: (gallery.samples(source.model, source.test_data(64)[0], n, seed), []),
             Arg("--n", type=int, default=16, help="images per row (default 16)"),
             Arg("--seed", type=int, default=0), needs=("encode", "data")),
     _figure("traverse", "sweep each latent dimension alone",

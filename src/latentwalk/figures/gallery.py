@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..errors import ConfigError, is_int, require
+from ..errors import ConfigError, is_int, require, require_seed
 from ..measure import attributes, scores
 from ..models import AutoEncoder, Model
 from ..models.autoencoder import codes
@@ -57,6 +57,7 @@ def grid(model: Model, size: int = 20, extent: tuple[float, float] = (-3.0, 3.0)
          dims: tuple[int, int] | None = None, fix: float = 0.0, gaussian: bool = False) -> Outputs:
     """F2: decode a square grid of a latent plane (dims i, j; other dimensions held at `fix`) into a mosaic."""
     i, j = _check_dims(model, dims, "a grid")
+    require(is_int(size) and 1 <= size <= MAX_GRID, f"`size` must be an integer in 1..{MAX_GRID}, got {size!r}")
     require(np.isfinite(fix), f"`fix` must be a finite number, got {fix}")
     plane = paths.gaussian_grid(size) if gaussian else paths.grid(size, extent)
     z = np.full((len(plane), model.latent_dim), float(fix))
@@ -91,6 +92,7 @@ def scatter(model: Model, images: torch.Tensor, labels: torch.Tensor | None,
 def samples(model: Model, images: torch.Tensor, n: int = 16, seed: int = 0) -> Outputs:
     """Random prior samples, and test images above their reconstructions."""
     require(is_int(n) and 1 <= n <= 64, f"`n` must be an integer in 1..64, got {n!r}")
+    require_seed(seed)
     with torch.no_grad():
         drawn = model.sample(2 * n, seed=seed).cpu().numpy()
         x = images[:n]
@@ -112,9 +114,13 @@ def traverse(model: Model, steps: int = 11, span: float = 3.0) -> Outputs:
                             col_labels=[f"{v:g}" for v in values])]
 
 
+MAX_GRID = 256            # points per side: 65,536 decoded images in one mosaic of 7,168 pixels square at 28x28
+MAX_FRAMES = 10_000        # 5.5 min of video at 30 fps; each frame is drawn by matplotlib (about 20 ms)
+
+
 def _check_video(steps: int, fps: int) -> None:
-    require(is_int(steps) and steps >= 2 and is_int(fps) and 1 <= fps <= 120,
-            f"`steps` must be >= 2 and `fps` in 1..120, got {steps} and {fps}")
+    require(is_int(steps) and 2 <= steps <= MAX_FRAMES and is_int(fps) and 1 <= fps <= 120,
+            f"`steps` must be in 2..{MAX_FRAMES:,} and `fps` in 1..120, got {steps} and {fps}")
 
 
 def spiral(model: Model, steps: int = 300, fps: int = 30, gif: bool = False,
@@ -212,7 +218,8 @@ def paths_plane(model: Model, walks: dict[str, list[Walk]], images: torch.Tensor
 
 def geometry_figures(dims: list[int] = (1, 2, 10, 100, 500), walk_dim: int = 4) -> Outputs:
     """F4, F5, F6, F7 and F9: the geometry of high dimensions, no model needed."""
-    require(all(is_int(d) and d >= 1 for d in dims), "`dims` must be integers >= 1")
+    require(all(is_int(d) and 1 <= d <= 2048 for d in dims), f"`dims` must be integers in 1..2048, got "
+                                                               f"{','.join(map(str, dims))}")
     walk = paths.sphere_walk(walk_dim, 1500, 12, radius=1.0)
     return [draw.ball_volume_figure("ball_volume"), draw.norm_histograms(list(dims), "norms"),
             draw.sphere_3d(paths.sphere_walk(3, 1500, 12, radius=1.0), "sphere_3d"),
@@ -223,7 +230,8 @@ def geometry_figures(dims: list[int] = (1, 2, 10, 100, 500), walk_dim: int = 4) 
 
 def prior_walk(model: Model, scorers: list[Scorer], n: int = 1000, seed: int = 0) -> Walk:
     """`n` prior samples z ~ N(0, I), decoded and scored: where the AE's holes show."""
-    require(is_int(n) and n >= 1, f"`n` must be an integer >= 1, got {n!r}")
+    require(is_int(n) and 1 <= n <= 100_000, f"`n` must be an integer in 1..100,000, got {n!r}")
+    require_seed(seed)
     return core.walk(model, np.random.default_rng(seed).standard_normal((n, model.latent_dim)), scorers)
 
 

@@ -29,9 +29,11 @@ def _grey(images: np.ndarray | torch.Tensor) -> np.ndarray:
     return x.mean(1).numpy()                                   # (n, H, W)
 
 
-def thickness(images: np.ndarray | torch.Tensor) -> np.ndarray:
-    """The ink mass of each image (n, C, H, W): its mean grey level in [0, 1], (n,)."""
-    return _grey(images).mean((1, 2)).astype(np.float64)
+def thickness(images: np.ndarray | torch.Tensor, batch: int = 10_000) -> np.ndarray:
+    """The ink mass of each image (n, C, H, W): its mean grey level in [0, 1], (n,). A batch at a time (images
+    read from disk, data/mapped.py, come into memory a slice at a time)."""
+    return np.concatenate([_grey(images[k:k + batch]).mean((1, 2)) for k in range(0, len(images), batch)]
+                          or [np.zeros(0)]).astype(np.float64)
 
 
 def slant(images: np.ndarray | torch.Tensor, batch: int = 10_000) -> np.ndarray:

@@ -71,9 +71,12 @@ def _batched(fn, images: torch.Tensor | np.ndarray, width: int, batch: int = 64)
     Small batches in channels-last layout: the conv activations of 64 images stay in cache, where those of
     2,000 did not. Measured on 10,000 test images (2-core Zen 4): 0.35 s against 2.3 s, the same features to
     6e-6."""
-    x = torch.as_tensor(images)
-    out = [fn((to_float(x[i:i + batch]) if x.dtype == torch.uint8 else x[i:i + batch].float())
-              .contiguous(memory_format=torch.channels_last)) for i in range(0, len(x), batch)]
+    x = torch.as_tensor(images) if isinstance(images, np.ndarray) else images        # or data/mapped.py's images
+    out = []
+    for i in range(0, len(x), batch):          # a slice at a time (images read from disk come in as slices too)
+        b = torch.as_tensor(x[i:i + batch])
+        out.append(fn((to_float(b) if b.dtype == torch.uint8 else b.float()).contiguous(
+            memory_format=torch.channels_last)))
     return torch.cat(out) if out else torch.zeros(0, width)
 
 

@@ -18,7 +18,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..errors import ConfigError, is_int, require
+from ..errors import ConfigError, is_int, require, require_seed
+from ..run import checkpoint
 from ..run.model_source import Source, open_folder
 from ..walk import core
 from . import classifier, ppl, quality, samplers, stored
@@ -127,9 +128,10 @@ def measure(source: Source | str | os.PathLike, which: Sequence[str] = samplers.
     require(len(which) > 0 and not unknown, f"unknown sampler {', '.join(unknown) or '(none)'}: use "
                                             f"{', '.join(samplers.SAMPLERS)} (comma-separated)")
     require(is_int(n) and n >= MIN_N, f"`n` must be an integer >= {MIN_N}, got {n!r}")
-    require(is_int(paths) and paths >= 100, f"`paths` must be an integer >= 100, got {paths!r}")
-    require(is_int(geodesic_paths) and geodesic_paths >= 10,
-            f"`geodesic_paths` must be an integer >= 10, got {geodesic_paths!r}")
+    require(is_int(paths) and 100 <= paths <= 100_000, f"`paths` must be an integer in 100..100,000, got {paths!r}")
+    require(is_int(geodesic_paths) and 10 <= geodesic_paths <= 1000,
+            f"`geodesic_paths` must be an integer in 10..1,000, got {geodesic_paths!r}")
+    require_seed(seed)
     if not isinstance(source, Source):
         source = open_folder(source)
     source.needs("the measures", "data")
@@ -138,6 +140,9 @@ def measure(source: Source | str | os.PathLike, which: Sequence[str] = samplers.
         source.needs(f"`sampler` {','.join(coded)} (prior alone does not)", "encode")
     counts = ppl.path_counts(paths, geodesic_paths)
     model, run = source.model, source.run
+    if run is not None:                 # the files it will write, refused now if they are not plain files
+        for name in (stored.FILE, samplers.GMM_FILE):
+            checkpoint.run_file(run, name)
     data = source.data_name
     digit_net = classifier.load()
     test_x, test_y = source.test_data()

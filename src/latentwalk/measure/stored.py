@@ -38,7 +38,7 @@ def read(run: str | os.PathLike, weights_sha256: str | None = None) -> dict | No
         if not (isinstance(record["samples"], dict) and isinstance(record["paths"], dict)
                 and all(isinstance(r, dict) for r in [*record["samples"].values(), *record["paths"].values()])):
             raise ValueError("samples and paths must map names to objects")
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as e:
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError, RecursionError) as e:
         raise RunError(f"{path}: damaged ({e}); delete it or run `latentwalk measure {run}` to write it again") \
             from None
     return record if fresh else None

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .. import memory
 from ..data.datasets import batches
 from ..errors import ConfigError
 from ..settings import integer, integers, ints, joined, non_negative_number, setting, validate
@@ -268,5 +269,22 @@ def codes(model, images: torch.Tensor, binarize: bool = False,
     return torch.cat(mus), (torch.cat(logvars) if logvars and logvars[0] is not None else None)
 
 
+def parameter_count(config: ModelConfig) -> int:
+    """How many parameters the model of `config` has (nothing allocated)."""
+    return memory.parameter_count(lambda: (VAE if config.kind == "vae" else AE)(config))
+
+
 def build(config: ModelConfig) -> AutoEncoder:
-    return (VAE if config.kind == "vae" else AE)(config)
+    """The model of `config`, its float32 parameters refused first if they would not fit in memory."""
+    make = lambda: (VAE if config.kind == "vae" else AE)(config)      # noqa: E731
+    memory.require_network_fits(make, "a model", "choose a smaller `latent_dim` or `hidden`")
+    return make()
+
+
+def training_bytes(config: ModelConfig, batch_size: int) -> int:
+    """About what training needs: parameters, gradients and Adam's two moments (float32), and a batch's
+    activations through every layer kept for the backward pass."""
+    widths = 2 * sum(config.hidden) + 3 * config.latent_dim + 2 * math.prod(config.image_shape)
+    if config.arch == "conv":      # feature maps: each conv layer's channels at the image's size, at most
+        widths += 2 * sum(config.hidden) * config.image_shape[1] * config.image_shape[2]
+    return 16 * parameter_count(config) + 4 * 3 * batch_size * widths

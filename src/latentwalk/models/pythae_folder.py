@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..errors import RunError
+from .. import memory
+from ..errors import RunError, is_int
 
 CONFIG, WEIGHTS = "model_config.json", "model.pt"
 HIDDEN = 512
@@ -90,15 +91,17 @@ def _config(folder: Path) -> tuple[str, tuple[int, int, int], int, list[str]]:
         name = str(raw["name"]).removesuffix("Config").rstrip("_")
         shape, d = tuple(raw["input_dim"]), raw["latent_dim"]
         declared = [f"{net}.pkl" for net in ("encoder", "decoder") if not raw.get(f"uses_default_{net}", True)]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as e:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, RecursionError) as e:
         raise RunError(f"{path}: not a readable pythae model config ({type(e).__name__}: {e})") from None
     if name not in VAE_FAMILY + AE_FAMILY:
         raise RunError(f"{folder}: a pythae {name}; latentwalk opens the VAE family ({', '.join(VAE_FAMILY)}) and the "
                        f"AE family ({', '.join(AE_FAMILY)}), whose codes decode as they are under a N(0, I) prior")
-    if len(shape) != 3 or not all(isinstance(s, int) and s >= 1 for s in shape) or shape[0] not in (1, 3):
+    if len(shape) != 3 or not all(is_int(s) and s >= 1 for s in shape) or shape[0] not in (1, 3):
         raise RunError(f"{path}: input_dim {list(shape)} is not images (C, H, W) with C = 1 or 3")
-    if not isinstance(d, int) or d < 1:
+    if not is_int(d) or d < 1:
         raise RunError(f"{path}: latent_dim must be an integer >= 1, got {d!r}")
+    if not all(is_int(s) for s in shape):
+        raise RunError(f"{path}: input_dim must be integers, got {list(shape)}")
     missing = [p for p in declared if not (folder / p).is_file()]
     if missing:
         raise RunError(f"{path} says the model has its own networks, but {', '.join(missing)} is missing")
@@ -126,8 +129,11 @@ def load(folder: str | Path, trust_pickle: bool = False) -> PythaeModel:
         raise RunError(f"{folder} holds pickled networks ({', '.join(pickled)}), and unpickling runs the code they "
                        f"carry: pass `trust_pickle` only if you trust the folder as you would a script you run")
     pixels, variational = math.prod(shape), kind in VAE_FAMILY
-    encoder = _unpickle(folder, "encoder.pkl") if "encoder.pkl" in pickled else _Encoder(pixels, d, variational)
-    decoder = _unpickle(folder, "decoder.pkl") if "decoder.pkl" in pickled else _Decoder(d, pixels)
+    defaults = {"encoder.pkl": lambda: _Encoder(pixels, d, variational), "decoder.pkl": lambda: _Decoder(d, pixels)}
+    for name, make in defaults.items():       # the sizes model_config.json gives, checked before allocating
+        if name not in pickled:
+            memory.require_network_fits(make, f"{folder / CONFIG}: its {name[:-4]}", "is the file whole?")
+    encoder, decoder = (_unpickle(folder, name) if name in pickled else make() for name, make in defaults.items())
     model = PythaeModel(kind, shape, d, encoder, decoder)
     try:
         state = torch.load(folder / WEIGHTS, map_location="cpu", weights_only=True)["model_state_dict"]

@@ -45,10 +45,14 @@ CONFIG, WEIGHTS, STATE, METRICS = "config.json", "weights.safetensors", "train_s
 
 
 def run_file(run_dir: str | os.PathLike, name: str) -> Path:
-    """A file of a run folder. Links are refused: a run folder cannot send the tool to read elsewhere."""
+    """A file of a run folder. Links are refused: a run folder cannot send the tool to read elsewhere; and so is
+    anything there but a plain file (a FIFO would block its reader for ever, a device read without end)."""
     path = Path(run_dir) / name
     if path.is_symlink():
         raise RunError(f"{path} is a symbolic link; a run folder must hold its own files (copy the file in)")
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        raise RunError(f"{path} is not a regular file (a FIFO, socket or device); a run folder holds plain files: "
+                       f"remove it")
     return path
 
 
@@ -89,6 +93,8 @@ def load_config(run_dir: str | os.PathLike) -> RunConfig:
                          _from_dict(TrainConfig, raw["train"], "train"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise RunError(f"{path}: corrupt ({e}); restore it or train a new run") from None
+    except RecursionError:
+        raise RunError(f"{path}: corrupt (nested too deep); restore it or train a new run") from None
     except (ConfigError, TypeError) as e:
         raise RunError(f"{path}: invalid ({e}); restore it or train a new run") from None
 
@@ -331,7 +337,8 @@ def read_metrics(run_dir: str | os.PathLike, upto: int | None = None, against: s
         try:
             row = json.loads(line.decode("utf-8"))
             epoch = int(row["epoch"])
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError):
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, OverflowError,
+                RecursionError):
             raise RunError(f"{path}: line {n} is corrupt; delete the line or the file") from None
         if upto is None or epoch <= upto:
             rows.append(row)

@@ -27,10 +27,11 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from .. import memory
 from ..data import datasets
 from ..errors import ConfigError, DataError, LatentwalkError, RunError, TrainingDiverged
 from ..measure import evaluate
-from ..models.autoencoder import ModelConfig, build
+from ..models.autoencoder import ModelConfig, build, parameter_count, training_bytes
 from ..models.device import choose_device
 from ..run import checkpoint, lock
 from ..run.config import DataConfig, RunConfig, TrainConfig, TrainOptions
@@ -173,6 +174,9 @@ def _train(out: Path, cfg: RunConfig, resume: str | None, device: torch.device, 
         raise ConfigError(f"with {world} processes every batch needs at least {world} images: `batch_size` {bs} "
                           f"leaves a last batch of {last}; pick another batch size")
 
+    memory.require_fits(training_bytes(cfg.model, cfg.train.batch_size), f"training a model of "
+                        f"{parameter_count(cfg.model):,} parameters in batches of {cfg.train.batch_size}",
+                        "choose a smaller `latent_dim`, `hidden` or `batch_size`")
     torch.manual_seed(cfg.train.seed)
     net = build(cfg.model).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.train.lr, fused=device.type in ("cpu", "cuda"))

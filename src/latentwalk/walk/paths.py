@@ -13,11 +13,12 @@ from ..errors import is_int, require
 
 
 def _check_steps(steps: int) -> None:
-    require(is_int(steps) and steps >= 1, f"steps must be an integer >= 1, got {steps!r}")
+    require(is_int(steps) and steps >= 1, f"`steps` must be an integer >= 1, got {steps!r}")
 
 
 def _check_extent(lo: float, hi: float) -> None:
-    require(np.isfinite(lo) and np.isfinite(hi) and lo < hi, f"extent must be finite with min < max, got [{lo}, {hi}]")
+    require(np.isfinite(lo) and np.isfinite(hi) and lo < hi, f"`extent` must be finite with min < max, got "
+                                                              f"[{lo}, {hi}]")
 
 
 def _t(steps: int) -> np.ndarray:
@@ -59,7 +60,7 @@ def grid(n: int = 20, extent: tuple[float, float] = (-3.0, 3.0)) -> np.ndarray:
     Row-major from the top left, so `grid(n).reshape(n, n, 2)` lays out like the decoded mosaic: z1 grows
     to the right, z2 grows upwards.
     """
-    require(is_int(n) and n >= 1, f"grid size must be an integer >= 1, got {n!r}")
+    require(is_int(n) and n >= 1, f"`n` must be an integer >= 1, got {n!r}")
     lo, hi = extent
     _check_extent(lo, hi)
     axis = np.linspace(lo, hi, n)
@@ -72,7 +73,7 @@ def gaussian_grid(n: int = 20) -> np.ndarray:
     Points are equally spaced in probability, not in z: denser near 0, where the prior's mass is.
     Same layout as `grid`.
     """
-    require(is_int(n) and n >= 1, f"grid size must be an integer >= 1, got {n!r}")
+    require(is_int(n) and n >= 1, f"`n` must be an integer >= 1, got {n!r}")
     axis = ndtri((np.arange(n) + 0.5) / n)
     return _plane(axis, axis)
 
@@ -129,7 +130,7 @@ def sphere_walk(d: int, steps: int = 1000, loops: int = 20, radius: float | None
     2 pi: more loops, a denser mesh over the shell.
     """
     require(is_int(d) and d >= 2, f"a sphere walk needs d >= 2, got {d!r}")
-    require(is_int(loops) and loops >= 1, f"loops must be an integer >= 1, got {loops!r}")
+    require(is_int(loops) and 1 <= loops <= 10_000, f"`loops` must be an integer in 1..10,000, got {loops!r}")
     radius = np.sqrt(d) if radius is None else radius
     require(np.isfinite(radius) and radius > 0, f"radius must be > 0, got {radius!r}")
     t = _t(steps)
