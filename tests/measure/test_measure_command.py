@@ -87,7 +87,7 @@ def test_roughness_is_the_path_length_along_one_path(small_run, digit_net):
 @pytest.mark.parametrize("argv, message", [
     (["--sampler", "prior,flow"], "unknown sampler flow: use prior, gmm, posterior"),
     (["--n", "0"], "--n must be an integer >= 10, got 0"),
-    (["--geodesic-paths", "5"], "--geodesic-paths must be an integer >= 10, got 5"),
+    (["--geodesic-paths", "5"], "--geodesic-paths must be an integer in 10..1,000, got 5"),
     (["--n", "20000"], "--n must be at most 10,000"),
 ])
 def test_impossible_requests(capsys, ae16, argv, message):
