@@ -81,7 +81,8 @@ def alive(pid: int) -> bool:
 
 
 def start_serve(*args, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
-    """`latentwalk serve ARGS` in a process of its own, from `cwd`: the process and the URL it prints."""
+    """`latentwalk serve ARGS` in a process of its own, from `cwd`: the process and the URL it prints (with its
+    ?token=, which `split_url` separates)."""
     proc = subprocess.Popen([sys.executable, "-m", "latentwalk", "serve", *map(str, args)], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, cwd=cwd)
     timer = threading.Timer(120, proc.kill)          # a server that never prints its URL fails the test
@@ -94,6 +95,12 @@ def start_serve(*args, cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
             return proc, line.split()[2]
     timer.cancel()
     raise AssertionError(f"no URL printed: {''.join(lines)[-2000:]}")
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """The printed URL's base (ending in "/") and its token."""
+    base, _, token = url.partition("?token=")
+    return base, token
 
 
 def stop(proc, sig) -> str:

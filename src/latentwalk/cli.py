@@ -37,7 +37,7 @@ examples:
   latentwalk interpolate --model-entry mypkg.vae:load --method slerp --out figs/   # your own model
   latentwalk serve path/to/pythae/final_model --data mnist                         # a pythae model folder
   latentwalk geometry --out figures
-  latentwalk serve runs/demo/ae2 runs/demo/vae2 runs/demo/vae10   # the live explorer on http://127.0.0.1:8765/
+  latentwalk serve runs/demo/ae2 runs/demo/vae2 runs/demo/vae10   # the live explorer: open the URL it prints
 """
 
 

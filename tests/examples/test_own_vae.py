@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, run_cli, start_serve, stop
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, run_cli, split_url, start_serve, stop
 from latentwalk.data import datasets
 
 EXAMPLE = ROOT / "examples" / "own_vae"
@@ -91,7 +91,8 @@ def test_measured(project, latentwalk):
 def test_served_beside_nothing_else(project):
     proc, url = start_serve("--model-entry", ENTRY, "--port", "0", cwd=project)
     try:
-        with httpx.Client(base_url=url, timeout=120) as client:
+        base, token = split_url(url)
+        with httpx.Client(base_url=base, params={"token": token}, timeout=120) as client:
             (model,) = client.get("/api/models").json()["models"]
             assert model["name"] == ENTRY and model["label"] == "own VAE" and model["data_name"] == "mnist"
             assert model["hidden"] is None and len(model["scatter"]["x"]) == 2000

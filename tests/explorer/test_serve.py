@@ -15,7 +15,7 @@ import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, one_line_error, start_serve, stop, train_small
+from conftest import CHROMIUM, CHROMIUM_ARGS, one_line_error, split_url, start_serve, stop, train_small
 from latentwalk.data import datasets
 from latentwalk.measure import attributes, classifier, ppl, stored
 from latentwalk.run import checkpoint
@@ -306,12 +306,13 @@ def test_fuzzed_bodies_never_give_5xx(client, route, body):
 
 @pytest.mark.slow
 def test_command_starts_on_a_free_port_and_stops_on_ctrl_c(runs):
-    proc, address = start_serve(str(runs["vae2"]), "--port", "0", "--no-classifier")
+    proc, url = start_serve(str(runs["vae2"]), "--port", "0", "--no-classifier")
+    address, token = split_url(url)
     try:
-        assert address.startswith("http://127.0.0.1:") and address.endswith("/")
-        page = httpx.get(address, timeout=10)
+        assert address.startswith("http://127.0.0.1:") and address.endswith("/") and len(token) >= 32
+        page = httpx.get(url, timeout=10)
         assert page.status_code == 200 and "latentwalk explorer" in page.text
-        assert httpx.get(address + "api/models", timeout=10).json()["classifier"] is False
+        assert httpx.get(address + "api/models", params={"token": token}, timeout=10).json()["classifier"] is False
     finally:
         out = stop(proc, signal.SIGINT)
     assert proc.returncode == 0, out
@@ -323,11 +324,12 @@ def test_command_starts_on_a_free_port_and_stops_on_ctrl_c(runs):
 
 @pytest.mark.slow
 def test_sigterm_and_a_half_sent_request_still_stop_it(runs):
-    proc, address = start_serve(str(runs["vae2"]), "--port", "0", "--no-classifier")
+    proc, url = start_serve(str(runs["vae2"]), "--port", "0", "--no-classifier")
+    address, token = split_url(url)
     port = int(address.rstrip("/").rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port)) as stuck:       # a client that stalls mid-body
-        stuck.sendall(b"POST /api/decode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                      b"Content-Length: 50\r\n\r\n{")
+        stuck.sendall(f"POST /api/decode?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                      f"application/json\r\nContent-Length: 50\r\n\r\n{{".encode())
         time.sleep(0.3)
         t0 = time.time()
         out = stop(proc, signal.SIGTERM)
@@ -553,3 +555,113 @@ def test_dimension_sliders_and_sphere_walk(page):
     assert len(first) == len(last) == 3 and all(a != b for a, b in zip(first, last))
     assert "|z| = 2.00" in page.inner_text("#sphere-panels .panel[data-model=vae] .caption")
     assert page.errors == []
+
+
+# ---------------------------------------------------------------- safe to leave running and to share
+
+@pytest.fixture(scope="module")
+def shared(runs):
+    """The command serving on every address of this machine: a token is required, printed in the URL."""
+    proc, url = start_serve(str(runs["vae2"]), "--port", "0", "--no-classifier", "--host", "0.0.0.0")
+    base, token = split_url(url)
+    yield f"http://127.0.0.1:{base.rstrip('/').rsplit(':', 1)[1]}/", token
+    stop(proc, signal.SIGINT)
+
+
+@pytest.mark.slow
+def test_a_shared_server_needs_its_token(shared):
+    base, token = shared
+    refused = httpx.get(base + "api/models", timeout=10)
+    assert refused.status_code == 403 and "needs its token" in refused.json()["error"]
+    assert httpx.get(base + "api/models", params={"token": token[:-1] + "x"}, timeout=10).status_code == 403
+    assert httpx.post(base + "api/decode", json={"model": "vae2", "z": [[0, 0]]}, timeout=10).status_code == 403
+    page = httpx.get(base, params={"token": token}, timeout=10)                  # the printed URL
+    assert page.status_code == 200 and "HttpOnly" in page.headers["set-cookie"]
+    cookie = {"latentwalk_token": token}
+    assert httpx.get(base + "api/models", cookies=cookie, timeout=10).status_code == 200     # the page's requests
+    assert httpx.get(base + "api/models", headers={"Authorization": f"token {token}"}, timeout=10).status_code == 200
+    assert httpx.get(base + "explorer.css", timeout=10).status_code == 403
+
+
+@pytest.mark.slow
+def test_a_shared_server_refuses_a_foreign_host_even_with_its_token(shared):
+    base, token = shared
+    foreign = httpx.get(base + "api/models", params={"token": token}, headers={"Host": "rebound.example"}, timeout=10)
+    assert foreign.status_code == 421 and "rebound.example" in foreign.json()["error"]
+    own = httpx.get(base + "api/models", params={"token": token}, headers={"Host": socket.gethostname()}, timeout=10)
+    assert own.status_code == 200
+
+
+def test_no_token_only_on_loopback(runs, capsys):
+    err = one_line_error(capsys, "serve", runs["vae2"], "--host", "0.0.0.0", "--no-token", "--no-classifier")
+    assert "without a token would let anyone who reaches this machine use it" in err and "--token" in err
+    assert "--token must be 8 to 256" in one_line_error(capsys, "serve", runs["vae2"], "--token", "short",
+                                                        "--no-classifier")
+
+
+def test_a_half_sent_body_is_answered_and_closed(runs):
+    """A client that stalls mid-body gets 408 once the body's time is up, and its connection is closed."""
+    sock = listen("127.0.0.1", 0)
+    app = make_app(Backend([runs["vae2"]], log=lambda s: None), {"127.0.0.1"}, "t0ken-for-tests", body_seconds=1)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        with socket.create_connection(sock.getsockname()[:2], timeout=30) as stuck:
+            stuck.sendall(b"POST /api/decode?token=t0ken-for-tests HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          b"Content-Type: application/json\r\nContent-Length: 50\r\n\r\n{")
+            answer = b""
+            while chunk := stuck.recv(4096):              # until the server closes the connection
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive within 1 s" in answer
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def test_decodes_answer_while_a_measure_runs(client):
+    """A measure runs on the heavy requests' thread: the page's decodes keep being answered meanwhile."""
+    done = threading.Event()
+    result = {}
+
+    def measure():
+        result["measure"] = client.post("/api/measure", json={"model": "vae2"}, timeout=300)
+        done.set()
+
+    thread = threading.Thread(target=measure)
+    thread.start()
+    answered = 0
+    while not done.is_set():
+        r = client.post("/api/decode", json={"model": "vae2", "z": [[0.1, -0.2]], "scores": True})
+        assert r.status_code == 200
+        answered += not done.is_set()                 # answered while the measure was still running
+    thread.join()
+    assert result["measure"].status_code == 200, result["measure"].text
+    assert answered >= 10, answered
+
+
+def test_a_newer_pick_replaces_an_interpolation_still_waiting(client, url):
+    """Two picks queued behind a measure: the older is answered 204 (nothing to show) without being solved."""
+    answers = {}
+
+    def post(key, path, body):
+        with httpx.Client(base_url=url, timeout=300) as own:
+            answers[key] = own.post(path, json=body)
+
+    busy = threading.Thread(target=post, args=("measure", "/api/measure", {"model": "vae2"}))
+    busy.start()
+    time.sleep(0.5)                          # the measure (seconds: its geodesics) holds the heavy thread
+    picks = [threading.Thread(target=post, args=(k, "/api/interpolate", {"model": "vae2", "a": [0, k], "b": [1, 1],
+                                                                         "steps": 11}))
+             for k in (0, 1)]
+    for t in picks:
+        t.start()
+        time.sleep(0.3)                      # in this order
+    for t in (busy, *picks):
+        t.join()
+    assert answers["measure"].status_code == 200
+    assert answers[0].status_code == 204 and answers[1].status_code == 200
+    assert set(answers[1].json()["rows"]) == {"lerp", "slerp", "nlerp", "geodesic"}

@@ -4,8 +4,19 @@ HTTP in front of backend.Backend (FastAPI on uvicorn). Every request body is che
 by pydantic (strict types, finite floats, bounded lengths, no unknown keys), its meaning by the backend
 (the right dimension for the model, bounded values and sizes). Every refusal is a 4xx JSON
 {"error": "one line"}. The page, its script and its style sheet are the only files served, read from
-inside the package at start-up: no URL maps to a path on disk. The work runs on the event loop, one
-request at a time: torch already uses every core for each, and a second team of threads would only contend.
+inside the package at start-up: no URL maps to a path on disk.
+
+Light requests (the page, the models, a decode) run on the event loop. Heavy ones (an interpolation with its
+geodesic, endpoints, a sphere walk, an attribute vector, a measure) run one at a time on a worker thread of
+their own, so a decode still answers while a measure runs; an interpolation that waits behind others is
+dropped when a newer one for the same model arrives (the page shows the last pick only). A request body must
+arrive within BODY_SECONDS, and at most MAX_CONNECTIONS connections are served at once.
+
+Who may ask: a random token, printed in the URL as Jupyter does (`--token` sets it; `--no-token`, on loopback
+only, leaves it out), given once in the query (`?token=`, which sets a cookie for the page's own requests),
+or in a cookie or an `Authorization: token ...` header; and the Host header must name this server as it was
+started (loopback names, or the address given and this machine's names and addresses), so a page elsewhere
+cannot reach it through DNS rebinding.
 
     GET  /                  the page            POST /api/decode       {"model", "z": [[...]], "scores"}
     GET  /api/models        what the page draws POST /api/interpolate  {"model", "a", "b", "steps", "methods"}
@@ -15,11 +26,19 @@ request at a time: torch already uses every core for each, and a second team of 
                                                 POST /api/vector       {"model", "vector"}
 """
 
+import asyncio
+import functools
 import json
+import secrets
 import signal
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from http.cookies import CookieError, SimpleCookie
 from importlib import resources
 from typing import Annotated
+from urllib.parse import parse_qs
+
+import psutil
 
 import uvicorn
 from fastapi import FastAPI
@@ -32,6 +51,9 @@ from ..errors import ConfigError, LatentwalkError
 from .backend import Backend, MAX_BATCH, MAX_DIM, MAX_LOOPS, MAX_STEPS, UnknownModel
 
 MAX_BODY = 8 << 20        # bytes of JSON a request may send (1024 points of a 500-D model fit)
+BODY_SECONDS = 10         # a body not whole by then is answered 408 and its connection closed
+MAX_CONNECTIONS = 64      # served at once; more are answered 503 by uvicorn
+COOKIE = "latentwalk_token"
 SCRIPTS = ("common", "card", "plane", "interp", "dims", "sphere", "arith", "main")      # one file per tab, shared parts first
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"),
           "/explorer.css": ("explorer.css", "text/css; charset=utf-8"),
@@ -48,22 +70,62 @@ def _host(headers: dict[bytes, bytes]) -> str:
     return value.rsplit(":", 1)[0] if ":" in value and not value.endswith("]") else value
 
 
+def _tokens(scope, headers: dict[bytes, bytes]) -> tuple[str | None, str | None]:
+    """The token a request gives in its query, and the one it gives in a cookie or an Authorization header."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])[-1]
+    other = None
+    auth = headers.get(b"authorization", b"").decode("latin-1")
+    if auth.lower().startswith("token "):
+        other = auth[6:].strip()
+    elif b"cookie" in headers:
+        try:
+            morsel = SimpleCookie(headers[b"cookie"].decode("latin-1")).get(COOKIE)
+        except CookieError:
+            morsel = None
+        other = morsel.value if morsel else None
+    return query, other
+
+
+async def _body(receive, seconds: float) -> list[dict] | None:
+    """The messages of a request's body, read whole within `seconds` (None: it did not arrive in time)."""
+    messages = []
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                message = await receive()
+                messages.append(message)
+                if message["type"] != "http.request" or not message.get("more_body"):
+                    return messages
+    except TimeoutError:
+        return None
+
+
 class Guard:
     """ASGI middleware, before anything reads a request: the Host must be one this server answers to (a web
-    page elsewhere cannot reach it through DNS rebinding), and a body needs a Content-Length within `limit`
-    and no Transfer-Encoding (whose framing would overrule the length), or it is refused unread."""
+    page elsewhere cannot reach it through DNS rebinding), the token must be given (when there is one), and
+    a body needs a Content-Length within `limit` and no Transfer-Encoding (whose framing would overrule the
+    length), and must arrive whole within `seconds`, or it is refused."""
 
-    def __init__(self, app, hosts: set[str] | None, limit: int = MAX_BODY):
-        self.app, self.hosts, self.limit = app, hosts, limit
+    def __init__(self, app, hosts: set[str] | None, token: str | None = None, limit: int = MAX_BODY,
+                 seconds: float = BODY_SECONDS):
+        self.app, self.hosts, self.token, self.limit, self.seconds = app, hosts, token, limit, seconds
+
+    def _valid(self, given: str | None) -> bool:
+        return given is not None and secrets.compare_digest(given.encode(), self.token.encode())
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
             headers = dict(scope["headers"])
             host = _host(headers)
-            refusal = None
+            refusal, query = None, None
+            if self.token is not None:
+                query, other = _tokens(scope, headers)
+                if not (self._valid(query) or self._valid(other)):
+                    query = None
+                    refusal = 403, "this explorer needs its token: open the URL `latentwalk serve` printed"
             if self.hosts is not None and host not in self.hosts:
                 refusal = 421, f"this server answers to {', '.join(sorted(self.hosts))}, not {host!r}"
-            elif scope["method"] in ("POST", "PUT", "PATCH"):
+            elif refusal is None and scope["method"] in ("POST", "PUT", "PATCH"):
                 length = headers.get(b"content-length", b"")
                 if b"transfer-encoding" in headers or not length.isdigit():
                     refusal = 411, "send the JSON body with a Content-Length (and no Transfer-Encoding)"
@@ -71,7 +133,32 @@ class Guard:
                     refusal = 413, f"request body over {self.limit} bytes: send fewer points"
             if refusal:
                 return await _error(*refusal)(scope, receive, send)
+            if scope["method"] in ("POST", "PUT", "PATCH"):
+                messages = await _body(receive, self.seconds)
+                if messages is None:
+                    return await _error(408, f"the request body did not arrive within {self.seconds} s")(
+                        scope, receive, send)
+                receive = _replay(messages, receive)
+            if self._valid(query):            # given in the URL: the page's own requests then carry a cookie
+                send = _with_cookie(send, f"{COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict")
         await self.app(scope, receive, send)
+
+
+def _replay(messages: list[dict], receive):
+    """A `receive` that gives the body already read, then waits on the connection as before."""
+    queue = list(messages)
+
+    async def replayed():
+        return queue.pop(0) if queue else await receive()
+    return replayed
+
+
+def _with_cookie(send, cookie: str):
+    async def sending(message):
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", cookie.encode())]}
+        await send(message)
+    return sending
 
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -132,9 +219,20 @@ def _describe_validation(exc) -> str:
     return f"{where}: {first.get('msg', 'invalid')}{more}"
 
 
-def make_app(backend: Backend, hosts: set[str] | None = None):
-    """The ASGI app: the page and the JSON API over one backend, answering to `hosts` (None: any)."""
+class Superseded(Exception):
+    """An interpolation that waited while a newer one for the same model arrived."""
+
+
+def make_app(backend: Backend, hosts: set[str] | None = None, token: str | None = None,
+             body_seconds: float = BODY_SECONDS):
+    """The ASGI app: the page and the JSON API over one backend, answering to `hosts` (None: any), to requests
+    that give `token` (None: to all), whose bodies arrive within `body_seconds`."""
     files = resources.files(__package__) / "static"
+    worker = ThreadPoolExecutor(1, thread_name_prefix="latentwalk-heavy")      # the heavy requests, one at a time
+    picks: dict[str, int] = {}              # per model, the number of the newest interpolation asked
+
+    async def heavy(fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(worker, functools.partial(fn, *args))
     assets = {route: ((files / name).read_bytes(), kind) for route, (name, kind) in ASSETS.items()}
 
     app = FastAPI(title="latentwalk explorer", docs_url=None, redoc_url=None, openapi_url=None,
@@ -156,6 +254,10 @@ def make_app(backend: Backend, hosts: set[str] | None = None):
     async def refused(request, exc):
         return _error(400, str(exc))
 
+    @app.exception_handler(Superseded)
+    async def superseded(request, exc):
+        return Response(status_code=204)           # nothing to show: the newer pick's answer follows
+
     def asset(route):
         body, kind = assets[route]
         return lambda: Response(body, media_type=kind, headers={"Cache-Control": "no-cache"})
@@ -173,25 +275,31 @@ def make_app(backend: Backend, hosts: set[str] | None = None):
 
     @app.post("/api/interpolate")
     async def interpolate(req: Interpolate):
-        return backend.interpolate(req.model, req.a, req.b, req.steps, req.methods)
+        ticket = picks[req.model] = picks.get(req.model, 0) + 1
+
+        def solve():
+            if picks[req.model] != ticket:
+                raise Superseded("a newer pick replaced this interpolation before it started")
+            return backend.interpolate(req.model, req.a, req.b, req.steps, req.methods)
+        return await heavy(solve)
 
     @app.post("/api/endpoints")
     async def endpoints(req: Endpoints):
-        return backend.endpoints(req.model, req.seed)
+        return await heavy(backend.endpoints, req.model, req.seed)
 
     @app.post("/api/sphere-walk")
     async def sphere_walk(req: SphereWalk):
-        return backend.sphere_walk(req.model, req.steps, req.loops)
+        return await heavy(backend.sphere_walk, req.model, req.steps, req.loops)
 
     @app.post("/api/measure")
     async def measure(req: Measure):
-        return backend.measure(req.model)
+        return await heavy(backend.measure, req.model)
 
     @app.post("/api/vector")
     async def vector(req: Vector):
-        return backend.vector(req.model, req.vector)
+        return await heavy(backend.vector, req.model, req.vector)
 
-    return Guard(app, hosts)
+    return Guard(app, hosts, token, seconds=body_seconds)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -216,24 +324,49 @@ def _stop_on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
-def serve(sources, host: str = "127.0.0.1", port: int = 8765, digit_net=None, log=print) -> None:
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
+
+
+def names(host: str) -> set[str]:
+    """The Host names a server started on `host` answers to: the loopback names, and for another address the
+    address itself, this machine's names and the addresses of its interfaces (0.0.0.0 listens on them all)."""
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return set(LOOPBACK)
+    found = {host, socket.gethostname(), socket.getfqdn(), *LOOPBACK}
+    for addresses in psutil.net_if_addrs().values():
+        for a in addresses:
+            if a.family in (socket.AF_INET, socket.AF_INET6):
+                found.add(f"[{a.address.split('%')[0]}]" if a.family == socket.AF_INET6 else a.address)
+    return found
+
+
+def serve(sources, host: str = "127.0.0.1", port: int = 8765, digit_net=None, token: str | None = "",
+          log=print) -> None:
     """Load the models (opened sources, or run folders), listen, print the URL and serve until Ctrl-C or SIGTERM
-    (both stop it cleanly)."""
+    (both stop it cleanly). `token`: "" draws a random one (printed in the URL), None serves without one (on
+    loopback only)."""
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    if token is None and not loopback:
+        raise ConfigError(f"serving on {host} without a token would let anyone who reaches this machine use it: "
+                          f"let a `token` be drawn (it is printed in the URL), or serve on 127.0.0.1")
+    if token is not None and not (token == "" or 8 <= len(token) <= 256 and token.isascii() and token.isprintable()
+                                  and " " not in token and ";" not in token):
+        raise ConfigError("`token` must be 8 to 256 printable ASCII characters without spaces or ';'")
+    token = secrets.token_urlsafe(24) if token == "" else token
     sock = listen(host, port)
     try:
         backend = Backend(sources, digit_net, log=log)
         bound_host, bound_port = sock.getsockname()[:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        loopback = host in ("127.0.0.1", "localhost", "::1")
-        hosts = {"127.0.0.1", "localhost", "[::1]"} if loopback else None
         if not loopback:
-            log(f"warning: listening on {host}: anyone who can reach this machine can use the explorer")
-        app = make_app(backend, hosts)
+            log(f"note: listening on {host}: whoever has the URL below (with its token) can use the explorer")
+        app = make_app(backend, names(host), token)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                                               timeout_graceful_shutdown=2))
+                                               timeout_graceful_shutdown=2, limit_concurrency=MAX_CONNECTIONS))
         previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)   # uvicorn hands SIGTERM on after its shutdown
         try:
-            log(f"latentwalk explorer: http://{shown}:{bound_port}/  (Ctrl-C stops it)")
+            query = f"?token={token}" if token else ""
+            log(f"latentwalk explorer: http://{shown}:{bound_port}/{query}  (Ctrl-C stops it)")
             server.run(sockets=[sock])
         except KeyboardInterrupt:
             pass

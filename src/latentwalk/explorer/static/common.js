@@ -35,6 +35,7 @@ async function api(path, body) {
     const init = body === undefined ? {} :
       { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
     const response = await fetch(path, init);
+    if (response.status === 204) return null;   // a newer pick replaced it before it ran: nothing to show
     const data = await response.json();
     if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
     return data;

@@ -67,6 +67,7 @@ async function loadInterp() {
   await Promise.all(interpPanels().map(async (p) => {
     const [a, b] = endpoints(p.model);
     const r = await api("/api/interpolate", { model: p.model.name, a, b, steps: 101 });
+    if (r === null) return;             // replaced by a newer pick, whose answer follows
     p.result = { ...r, images: Object.fromEntries(p.model.methods.map((k) => [k, unpack(r.rows[k].images)])) };
     for (const k of p.model.methods) {
       const img = p.result.images[k], strip = p.rows[k].strip, w = strip.width / STRIP_COLUMNS;
