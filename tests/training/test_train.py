@@ -61,6 +61,10 @@ def test_resume_ends_with_the_same_weights(tmp_path, small_npz, precision):
     fit(tmp_path / "part", resume=True, log=lambda s: None, precision=precision)
     wa, wb = weights(whole), weights(tmp_path / "part")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    # train_state too, bit for bit: parameters and both of Adam's moments (subnormals are flushed as they appear
+    # in training, _flush_denormals, so a restored moment is what the straight run held)
+    sa, sb = (load_file(run / "train_state.safetensors") for run in (whole, tmp_path / "part"))
+    assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
     rows_whole, rows_part = checkpoint.read_metrics(whole), checkpoint.read_metrics(tmp_path / "part")
     assert [r["train_neg_elbo"] for r in rows_whole] == [r["train_neg_elbo"] for r in rows_part]
     assert [r["lr"] for r in rows_whole] == pytest.approx([1e-3, 1e-3, 1e-3, 1e-3, 0.5e-3])   # the annealed tail
