@@ -109,3 +109,15 @@ def test_interpolate_command_draws_and_measures_geodesics(capsys, vae2, tmp_path
 ])
 def test_impossible_geodesics_are_refused(capsys, vae2, argv, message):
     assert message in one_line_error(capsys, "interpolate", vae2, *argv)
+
+
+def test_a_solve_no_longer_wanted_stops_between_steps():
+    """The explorer gives up the geodesic of a pick a newer one replaced: the solve checks before each step."""
+    decode = lambda z: torch.tanh(z @ torch.ones(2, 3))                   # noqa: E731
+    start = np.stack([np.linspace([-1.0, 0.0], [1.0, 0.5], 6)])
+    steps = []
+    with geodesic.unless_unwanted(lambda: steps.append(1) or len(steps) > 3):
+        with pytest.raises(geodesic.Stopped):
+            geodesic.solve(decode, start, iterations=100)
+    assert len(steps) == 4                                               # three steps made, stopped at the fourth
+    assert geodesic.solve(decode, start, iterations=5).shape == start.shape      # outside the block: solved

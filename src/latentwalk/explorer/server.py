@@ -8,8 +8,8 @@ inside the package at start-up: no URL maps to a path on disk.
 
 Light requests (the page, the models, a decode) run on the event loop. Heavy ones (an interpolation with its
 geodesic, endpoints, a sphere walk, an attribute vector, a measure) run one at a time on a worker thread of
-their own, so a decode still answers while a measure runs; an interpolation that waits behind others is
-dropped when a newer one for the same model arrives (the page shows the last pick only). A request body must
+their own, so a decode still answers while a measure runs; an interpolation, waiting or solving its geodesic,
+is given up when a newer one for the same model arrives (the page shows the last pick only): 204. A request body must
 arrive within BODY_SECONDS, and at most MAX_CONNECTIONS connections are served at once.
 
 Who may ask: a random token, printed in the URL as Jupyter does (`--token` sets it; `--no-token`, on loopback
@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from ..errors import ConfigError, LatentwalkError
+from ..walk import geodesic
 from .backend import Backend, MAX_BATCH, MAX_DIM, MAX_LOOPS, MAX_STEPS, UnknownModel
 
 MAX_BODY = 8 << 20        # bytes of JSON a request may send (1024 points of a 500-D model fit)
@@ -255,6 +256,7 @@ def make_app(backend: Backend, hosts: set[str] | None = None, token: str | None 
         return _error(400, str(exc))
 
     @app.exception_handler(Superseded)
+    @app.exception_handler(geodesic.Stopped)
     async def superseded(request, exc):
         return Response(status_code=204)           # nothing to show: the newer pick's answer follows
 
@@ -278,9 +280,11 @@ def make_app(backend: Backend, hosts: set[str] | None = None, token: str | None 
         ticket = picks[req.model] = picks.get(req.model, 0) + 1
 
         def solve():
-            if picks[req.model] != ticket:
+            replaced = lambda: picks[req.model] != ticket           # noqa: E731
+            if replaced():
                 raise Superseded("a newer pick replaced this interpolation before it started")
-            return backend.interpolate(req.model, req.a, req.b, req.steps, req.methods)
+            with geodesic.unless_unwanted(replaced):                # and while its geodesic is solved
+                return backend.interpolate(req.model, req.a, req.b, req.steps, req.methods)
         return await heavy(solve)
 
     @app.post("/api/endpoints")

@@ -28,9 +28,11 @@ and torch's own optimiser here.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 
 import numpy as np
 import torch
@@ -47,6 +49,22 @@ TOL = 1e-4
 PATIENCE = 3
 
 Decoder = Callable[[torch.Tensor], torch.Tensor]      # codes (n, d) -> images (n, ...), differentiable
+_unwanted: ContextVar[Callable[[], bool]] = ContextVar("unwanted", default=lambda: False)
+
+
+class Stopped(Exception):
+    """A solve given up between two steps because its answer is no longer wanted (`unless_unwanted`)."""
+
+
+@contextlib.contextmanager
+def unless_unwanted(unwanted: Callable[[], bool]) -> Iterator[None]:
+    """Within the block (in this thread), every solve checks `unwanted()` before each step and raises Stopped
+    once it holds: the explorer's interpolation that a newer pick replaced stops solving."""
+    token = _unwanted.set(unwanted)
+    try:
+        yield
+    finally:
+        _unwanted.reset(token)
 
 
 def energy(decode: Decoder, z: torch.Tensor) -> torch.Tensor:
@@ -83,6 +101,8 @@ def solve(decode: Decoder, start: np.ndarray, iterations: int = ITERATIONS, tol:
     previous, calm = None, 0
     with tqdm(total=iterations, desc="geodesic", unit="step", delay=1.0, file=sys.stderr, disable=None) as bar:
         for _ in range(iterations):
+            if _unwanted.get()():
+                raise Stopped("a newer request replaced this geodesic")
             optimizer.zero_grad()
             e = energy(decode, refine(path()))
             e.sum().backward()
