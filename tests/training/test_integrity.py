@@ -262,3 +262,23 @@ def test_a_write_error_of_the_tensor_library_is_one_line(run, monkeypatch):
     assert {k: after[k] for k in ("weights.safetensors", "train_state.safetensors")} == \
         {k: before[k] for k in ("weights.safetensors", "train_state.safetensors")}
     assert sorted(after) == sorted(before)                          # no temporary file left
+
+
+@pytest.mark.parametrize("name, commands, message", [
+    ("config.json", ("evaluate", "serve", "resume"), "not a latentwalk run folder (no config.json)"),
+    ("metrics.jsonl", ("serve", "resume"), "metrics.jsonl: missing, though train_state.safetensors records 3 rows"),
+    ("train_state.safetensors", ("resume",), "no train_state.safetensors, and resuming would train from epoch 1"),
+    ("weights.safetensors", ("evaluate", "serve"), "no weights.safetensors, but train_state.safetensors holds"),
+])
+def test_each_file_missing(run, capsys, name, commands, message):
+    (run / name).unlink()
+    refused_everywhere(capsys, run, message, commands)
+
+
+@pytest.mark.parametrize("name", ["metrics.jsonl", "config.json", "weights.safetensors", "train_state.safetensors"])
+def test_each_file_truncated(run, capsys, name):
+    """Cut in the middle, as a copy that stopped half-way leaves a file."""
+    (run / name).write_bytes((run / name).read_bytes()[: (run / name).stat().st_size // 2])
+    commands = {"metrics.jsonl": ("serve", "resume"), "train_state.safetensors": ("resume",)}.get(
+        name, ("evaluate", "serve", "resume"))
+    refused_everywhere(capsys, run, f"{run / name}: ", commands)
