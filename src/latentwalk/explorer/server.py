@@ -136,9 +136,10 @@ class Guard:
                 return await _error(*refusal)(scope, receive, send)
             if scope["method"] in ("POST", "PUT", "PATCH"):
                 messages = await _body(receive, self.seconds)
-                if messages is None:
-                    return await _error(408, f"the request body did not arrive within {self.seconds} s")(
-                        scope, receive, send)
+                if messages is None:        # answered, and the connection closed at once (not kept alive)
+                    late = JSONResponse({"error": f"the request body did not arrive within {self.seconds} s"},
+                                        status_code=408, headers={"Connection": "close"})
+                    return await late(scope, receive, send)
                 receive = _replay(messages, receive)
             if self._valid(query):            # given in the URL: the page's own requests then carry a cookie
                 send = _with_cookie(send, f"{COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict")
