@@ -323,15 +323,16 @@ def test_one_line_and_exit_2(argv, expected, places, tmp_path, capsys):
     assert sorted(p.name for p in places["run"].iterdir()) == before
 
 
-def test_the_importance_bound_is_refused_past_its_budget(small_run):
-    """`k` x images is bounded (about 4 min at the bound for the demo's largest model): checked before any decode."""
+def test_the_importance_bound_is_refused_past_its_time(small_run):
+    """An importance bound estimated (from its first chunk) to take past 10 min here is refused, not started."""
     import torch
 
     from latentwalk import load
     from latentwalk.errors import ConfigError
     from latentwalk.measure import evaluate
 
-    images = torch.zeros(1001, 1, 28, 28, dtype=torch.uint8)
-    with pytest.raises(ConfigError, match=r"^k x the images evaluated must be at most 20,000,000 .*got 20,000 x "
-                                          r"1,001: lower k or limit$"):
-        evaluate.nll_iwae(load(small_run), images, 20_000)
+    images = torch.zeros(20_000, 1, 28, 28, dtype=torch.uint8)       # 2e9 decodes: hours, for any model
+    with pytest.raises(ConfigError, match=r"^the importance bound would take about [\d,]+ min here \(100,000 samples "
+                                          r"for each of 20,000 images; the first 32,[\d,]+ took .* past its 10 min "
+                                          r"limit: lower k or limit$"):
+        evaluate.nll_iwae(load(small_run), images, 100_000)

@@ -665,3 +665,34 @@ def test_a_newer_pick_replaces_an_interpolation_still_waiting(client, url):
     assert answers["measure"].status_code == 200
     assert answers[0].status_code == 204 and answers[1].status_code == 200
     assert set(answers[1].json()["rows"]) == {"lerp", "slerp", "nlerp", "geodesic"}
+
+
+@pytest.mark.slow
+def test_connections_past_the_cap_are_answered_503(shared):
+    """Clients stalled mid-body, more than the server serves at once: it holds fewer than MAX_CONNECTIONS and
+    answers the others 503 at once (each one held is answered 408 once its body's time is up)."""
+    from latentwalk.explorer.server import MAX_CONNECTIONS
+
+    base, token = shared
+    port = int(base.rstrip("/").rsplit(":", 1)[1])
+    stalled = []
+    try:
+        for _ in range(MAX_CONNECTIONS + 8):
+            s = socket.create_connection(("127.0.0.1", port), timeout=30)
+            s.sendall(f"POST /api/decode?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                      f"application/json\r\nContent-Length: 50\r\n\r\n{{".encode())
+            stalled.append(s)
+        time.sleep(1.0)                              # the server reads every one's headers
+        answers = []
+        for s in stalled:
+            s.settimeout(0.05)
+            try:
+                answers.append(s.recv(64))
+            except TimeoutError:
+                answers.append(None)                 # held: waiting for the rest of its body
+        held = answers.count(None)
+        assert 0 < held < MAX_CONNECTIONS, held
+        assert all(a.startswith(b"HTTP/1.1 503") for a in answers if a is not None), answers
+    finally:
+        for s in stalled:
+            s.close()

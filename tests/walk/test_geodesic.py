@@ -121,3 +121,18 @@ def test_a_solve_no_longer_wanted_stops_between_steps():
             geodesic.solve(decode, start, iterations=100)
     assert len(steps) == 4                                               # three steps made, stopped at the fourth
     assert geodesic.solve(decode, start, iterations=5).shape == start.shape      # outside the block: solved
+
+
+def test_a_solve_past_its_time_is_refused_after_one_step():
+    """A decoder this slow (1.3 s a step) would take up to 500 x 1.3 s: refused after its first step."""
+    import time
+
+    from latentwalk.errors import ConfigError
+
+    def slow(z):
+        time.sleep(1.3)
+        return torch.tanh(z @ torch.ones(2, 3))
+
+    start = np.stack([np.linspace([-1.0, 0.0], [1.0, 0.5], 6)])
+    with pytest.raises(ConfigError, match=r"1 geodesic\(s\) would take up to 1[01] min here .* ask for fewer pairs"):
+        geodesic.solve(slow, start)

@@ -8,6 +8,7 @@ nll_iwae <= neg_elbo for every k >= 1, and it approaches the true negative log-l
 from __future__ import annotations
 
 import math
+import time
 
 import torch
 
@@ -37,14 +38,13 @@ def nll_iwae(model: AutoEncoder, images: torch.Tensor, k: int = 5000, binarize: 
     """-log p(x) estimated with k importance samples per image, averaged over images.
 
     Samples are drawn in chunks of at most `max_rows` decoder rows and folded into a running log-sum-exp,
-    so memory stays bounded for any k.
+    so memory stays bounded for any k. Time is bounded too: once the first chunk is done, the whole is
+    estimated from it, and refused (ConfigError) when the estimate passes MAX_SECONDS on this machine.
     """
     require(model.variational, "the importance-weighted bound needs a VAE (an AE has no posterior)")
     require(is_int(k) and 1 <= k <= MAX_K, f"`k` must be an integer in 1..{MAX_K:,}, got {k!r}")
-    require(k * len(images) <= MAX_DECODES, f"`k` x the images evaluated must be at most {MAX_DECODES:,} (about 4 "
-                                            f"min for the demo's 784-200-200-500 VAE on 2 cores), got {k:,} x "
-                                            f"{len(images):,}: lower `k` or `limit`")
     g = torch.Generator().manual_seed(TEST_SEED + 2)
+    started, rows = time.perf_counter(), k * len(images)
     log_norm = 0.5 * math.log(2 * math.pi) * model.latent_dim
     total = 0.0
     per_batch = max(1, min(1000, max_rows))
@@ -64,6 +64,9 @@ def nll_iwae(model: AutoEncoder, images: torch.Tensor, k: int = 5000, binarize: 
             log_pz = -0.5 * z.square().sum(-1) - log_norm
             log_qz = -0.5 * eps.square().sum(-1) - 0.5 * logvar.sum(-1) - log_norm
             acc = torch.logaddexp(acc, torch.logsumexp(log_px + log_pz - log_qz, dim=0))
+            if start == 0 and total == 0.0:                      # the first chunk: the time of the whole
+                took = time.perf_counter() - started
+                _check_time(took / (kc * b) * rows, took, kc * b, k, len(images))
         total += -(acc - math.log(k)).sum().item()
     return total / len(images)
 
@@ -71,7 +74,13 @@ def nll_iwae(model: AutoEncoder, images: torch.Tensor, k: int = 5000, binarize: 
 ACTIVE = 0.01   # a dimension is active when the variance of its posterior mean over the data exceeds this
 
 MAX_K = 100_000                # importance samples per image
-MAX_DECODES = 20_000_000       # k x images: 11 us each for the demo's vae500 (AMD EPYC Zen 4, 2 cores)
+MAX_SECONDS = 600              # the longest an importance bound may take (estimated from its first chunk)
+
+
+def _check_time(estimate: float, took: float, done: int, k: int, n: int) -> None:
+    require(estimate <= MAX_SECONDS, f"the importance bound would take about {estimate / 60:,.0f} min here ({k:,} "
+                                     f"samples for each of {n:,} images; the first {done:,} took {took:.1f} s), "
+                                     f"past its {MAX_SECONDS // 60} min limit: lower `k` or `limit`")
 
 
 def active_dims(mu: torch.Tensor, threshold: float = ACTIVE) -> torch.Tensor:

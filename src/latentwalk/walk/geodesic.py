@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -47,6 +48,7 @@ LR = 0.05           # Adam's step, in latent units
 ITERATIONS = 500
 TOL = 1e-4
 PATIENCE = 3
+MAX_SECONDS = 600   # the longest a solve may take: estimated from its first step, times the steps it may take
 
 Decoder = Callable[[torch.Tensor], torch.Tensor]      # codes (n, d) -> images (n, ...), differentiable
 _unwanted: ContextVar[Callable[[], bool]] = ContextVar("unwanted", default=lambda: False)
@@ -83,7 +85,8 @@ def refine(z: torch.Tensor, times: int = REFINE) -> torch.Tensor:
 
 
 def solve(decode: Decoder, start: np.ndarray, iterations: int = ITERATIONS, tol: float = TOL) -> np.ndarray:
-    """Minimise the energy of the paths `start` (p, K, d), endpoints fixed: the geodesics (p, K, d), float64."""
+    """Minimise the energy of the paths `start` (p, K, d), endpoints fixed: the geodesics (p, K, d), float64. A
+    solve whose first step, times `iterations`, passes MAX_SECONDS on this machine is refused (ConfigError)."""
     start = np.asarray(start, dtype=np.float64)
     require(start.ndim == 3 and start.shape[1] >= 2, f"a geodesic needs paths of shape (p, K >= 2, d), got "
                                                      f"{list(start.shape)}")
@@ -98,11 +101,17 @@ def solve(decode: Decoder, start: np.ndarray, iterations: int = ITERATIONS, tol:
     with torch.no_grad():
         best_energy = energy(decode, refine(best))
     optimizer = torch.optim.Adam([inner], lr=LR)
-    previous, calm = None, 0
+    previous, calm, started = None, 0, time.perf_counter()
     with tqdm(total=iterations, desc="geodesic", unit="step", delay=1.0, file=sys.stderr, disable=None) as bar:
-        for _ in range(iterations):
+        for step in range(iterations):
             if _unwanted.get()():
                 raise Stopped("a newer request replaced this geodesic")
+            if step == 1:
+                took = time.perf_counter() - started
+                require(took * iterations <= MAX_SECONDS,
+                        f"{len(start)} geodesic(s) would take up to {took * iterations / 60:,.0f} min here (one step "
+                        f"of all of them took {took:.1f} s, and a solve takes up to {iterations} steps), past the "
+                        f"{MAX_SECONDS // 60} min limit: ask for fewer pairs")
             optimizer.zero_grad()
             e = energy(decode, refine(path()))
             e.sum().backward()
