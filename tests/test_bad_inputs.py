@@ -336,3 +336,17 @@ def test_the_importance_bound_is_refused_past_its_time(small_run):
                                           r"for each of 20,000 images; the first 32,[\d,]+ took .* past its 10 min "
                                           r"limit: lower k or limit$"):
         evaluate.nll_iwae(load(small_run), images, 100_000)
+
+
+def test_a_run_on_converted_data_is_walked_and_measured(tmp_path, small_npz, capsys):
+    """Images read from disk (`latentwalk convert`) reach the thickness vector and the measures in slices: these
+    were a TypeError (and an HTTP 500 in the explorer)."""
+    from conftest import run_cli, train_small
+    from latentwalk.data import mapped
+
+    run = train_small(tmp_path / "run", mapped.convert(small_npz, tmp_path / "converted"), epochs=1)
+    code, out, err = run_cli(capsys, "arithmetic", run, "--vector", "thickness", "--no-classifier")
+    assert code == 0 and "mean thickness of the decoded digits" in out, err
+    code, out, err = run_cli(capsys, "measure", run, "--sampler", "prior", "--n", "100", "--paths", "100",
+                             "--geodesic-paths", "10")
+    assert code == 0 and "prior" in out, err

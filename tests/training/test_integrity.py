@@ -282,3 +282,17 @@ def test_each_file_truncated(run, capsys, name):
     commands = {"metrics.jsonl": ("serve", "resume"), "train_state.safetensors": ("resume",)}.get(
         name, ("evaluate", "serve", "resume"))
     refused_everywhere(capsys, run, f"{run / name}: ", commands)
+
+
+def test_figures_and_videos_on_a_full_disk(small_disk, small_run, capsys):
+    """matplotlib's and the video writer's failures to write are one line too, and leave no temporary file."""
+    with open(small_disk / "filler", "wb") as f:                # the disk full
+        with contextlib.suppress(OSError):
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+    for command in (["grid", small_run, "--dims", "0", "1"], ["sphere-walk", small_run, "--steps", "30",
+                                                              "--no-classifier"]):
+        err = one_line_error(capsys, *command, "--out", small_disk / "figures")
+        assert "No space left on device" in err, err
+    assert [p.name for p in small_disk.rglob("*") if p.is_file()] == ["filler"]
