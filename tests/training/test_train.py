@@ -229,3 +229,16 @@ def test_devices():
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="CUDA is not available"):
             choose_device("cuda")
+
+
+def test_a_collapsed_posterior_is_said_once(tmp_path, small_npz):
+    """A VAE whose codes carry nothing (KL weight 50: every unit inactive) gets one warning naming remedies."""
+    lines = []
+    train_small(tmp_path / "collapsed", small_npz, epochs=2, latent_dim=4, beta=50.0, log=lines.append)
+    warnings = [line for line in lines if line.startswith("warning: ")]
+    assert len(warnings) == 1, lines
+    assert warnings[0].startswith("warning: no active units after epoch 1: the posterior collapsed onto the prior")
+    assert "--kl-warmup 3" in warnings[0] and "--beta" in warnings[0]
+    lines.clear()
+    train_small(tmp_path / "healthy", small_npz, epochs=1, latent_dim=4, log=lines.append)
+    assert not [line for line in lines if line.startswith("warning: ")], lines

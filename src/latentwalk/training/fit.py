@@ -31,7 +31,7 @@ from .. import memory
 from ..data import datasets
 from ..errors import ConfigError, DataError, LatentwalkError, RunError, TrainingDiverged
 from ..measure import evaluate
-from ..models.autoencoder import ModelConfig, build, parameter_count, training_bytes
+from ..models.autoencoder import ModelConfig, build, codes, parameter_count, training_bytes
 from ..models.device import choose_device
 from ..run import checkpoint, lock
 from ..run.config import DataConfig, RunConfig, TrainConfig, TrainOptions
@@ -40,6 +40,8 @@ from . import board
 from . import precision as precisions
 
 CHECK_EVERY = 50   # steps between loss checks (and progress-bar updates)
+
+COLLAPSE_IMAGES = 1000    # test images whose codes say, after each epoch, whether any unit is still active
 
 
 def epoch_generator(seed: int, epoch: int, device: torch.device) -> torch.Generator:
@@ -195,7 +197,8 @@ def _train(out: Path, cfg: RunConfig, resume: str | None, device: torch.device, 
     def test_numbers():
         with _evaluating(net):
             test = evaluate.neg_elbo(net, test_x, cfg.data.binarize)
-        return [test["neg_elbo"], test["recon"], test["kl"]]
+            mu = codes(net, test_x[:COLLAPSE_IMAGES], cfg.data.binarize)[0]
+        return [test["neg_elbo"], test["recon"], test["kl"], evaluate.active_units(mu)]
 
     train_x = train_x.to(device)
     step = _make_step(net, optimizer, world, device, precisions.DTYPES[options.precision], options.compile)
@@ -204,12 +207,13 @@ def _train(out: Path, cfg: RunConfig, resume: str | None, device: torch.device, 
         log(f"{out}: all {cfg.train.epochs} epochs are already done")
     shown = board.Board(out, start, test_x, test_y, cfg.model.latent_dim) if options.tensorboard and rank == 0 \
         else None
+    warned = False                  # the collapse warning, once per run
     with _flush_denormals(), contextlib.closing(shown) if shown else contextlib.nullcontext():
         for epoch in range(start, cfg.train.epochs + 1):
             row = _epoch(net, optimizer, step, train_x, cfg, epoch, device, rank, world, options.progress)
             row.update(precision=options.precision, compile=options.compile)
-            row.update(zip(("test_neg_elbo", "test_recon", "test_kl"),
-                           _on_rank0(test_numbers, rank, world, device, 3)))
+            *numbers, active = _on_rank0(test_numbers, rank, world, device, 4)
+            row.update(zip(("test_neg_elbo", "test_recon", "test_kl"), numbers))
             _check_finite(row, epoch, out, metrics)
             metrics.append(row)
             if shown:       # before the checkpoint: a resume drops events past it (purge_step), never misses one
@@ -222,6 +226,11 @@ def _train(out: Path, cfg: RunConfig, resume: str | None, device: torch.device, 
                 log(f"epoch {epoch}/{cfg.train.epochs}  train -ELBO {row['train_neg_elbo']:.2f}  "
                     f"test -ELBO {row['test_neg_elbo']:.2f}  (recon {row['test_recon']:.2f} + KL "
                     f"{row['test_kl']:.2f})  {row['seconds']:.1f} s  {row['samples_per_s']:,.0f} samples/s")
+                if cfg.model.kind == "vae" and active == 0 and not warned:
+                    warned = True
+                    log(f"warning: no active units after epoch {epoch}: the posterior collapsed onto the prior (test "
+                        f"KL {row['test_kl']:.2f} nats) and the codes carry nothing of the images; try a KL warm-up "
+                        f"(--kl-warmup 3), a smaller --beta, or --likelihood gaussian")
     return out
 
 
