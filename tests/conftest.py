@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -49,6 +51,27 @@ def one_line_error(capsys, *argv) -> str:
     assert code == 2, err
     assert err.startswith("latentwalk: error: ") and err.count("\n") == 1, err
     return err
+
+
+RUN_FILES = ["config.json", "metrics.jsonl", "train_state.safetensors", "weights.safetensors"]
+
+
+def snapshot(run: Path) -> dict[str, bytes]:
+    """Every file of a run folder, by name: compared before and after to show nothing was written."""
+    return {p.name: p.read_bytes() for p in sorted(run.iterdir())}
+
+
+@contextlib.contextmanager
+def deadline(seconds: int):
+    """A command run in this process that goes on past `seconds` is interrupted as Ctrl-C would (a server that
+    started stops too): its exit code 130 then fails the test instead of a hang holding the suite."""
+    previous = signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def wait_for(condition: Callable[[], object], timeout: float, poll: float = 0.05) -> None:

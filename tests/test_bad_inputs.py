@@ -7,18 +7,16 @@ line it must print)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import one_line_error
+from conftest import deadline, one_line_error
 
 BIG = "1000000000"
 TRAIN = ["train", "--data", "{npz}", "--epochs", "1", "--device", "cpu", "--out", "{new}"]
@@ -292,19 +290,6 @@ def places(tmp_path_factory, small_npz, small_run) -> dict[str, Path]:
     damaged("weights_half", lambda run: (run / "weights.safetensors").write_bytes(
         (run / "weights.safetensors").read_bytes()[:3000]))
     return p
-
-
-@contextlib.contextmanager
-def deadline(seconds: int):
-    """A case that runs past `seconds` is interrupted as Ctrl-C would (a server that started stops too): its exit
-    code 130 then fails the case."""
-    previous = signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_there_are_at_least_150_cases():

@@ -71,7 +71,8 @@ def test_out_folder_is_never_overwritten(capsys, small_run):
 
 def test_evaluate_checks_its_numbers(capsys, small_run):
     assert "--limit must be >= 1" in one_line_error(capsys, "evaluate", small_run, "--limit", "0")
-    assert "--k must be an integer in 1..100,000" in one_line_error(capsys, "evaluate", small_run, "--k", "0", "--limit", "5")
+    assert "--k must be an integer in 1..100,000" in one_line_error(capsys, "evaluate", small_run, "--k", "0",
+                                                                    "--limit", "5")
 
 
 def test_corrupt_weights_via_cli(capsys, small_run, tmp_path):

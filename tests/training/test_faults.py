@@ -16,19 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import load_file
 
-from conftest import ROOT, Interrupted, one_line_error, run_cli, stop_after, train_small, wait_for
+from conftest import ROOT, RUN_FILES, Interrupted, one_line_error, run_cli, snapshot, stop_after, train_small, wait_for
 from latentwalk.data import datasets, mapped
 from latentwalk.run import checkpoint, lock
 from latentwalk.cli import build_parser, main
 from latentwalk.errors import DataError, RunError
 from latentwalk.training.fit import fit
-
-FILES = ["config.json", "weights.safetensors", "train_state.safetensors", "metrics.jsonl"]
-
-
-def snapshot(run: Path) -> dict:
-    return {p.name: p.read_bytes() for p in sorted(run.iterdir())}
-
 
 def same_weights(a: Path, b: Path) -> bool:
     wa, wb = load_file(a / "weights.safetensors"), load_file(b / "weights.safetensors")
@@ -65,7 +58,7 @@ def test_kill_during_an_epoch_then_resume(tmp_path, small_npz, capsys):
     assert code == 0, err[-2000:]
     assert [m["epoch"] for m in checkpoint.read_metrics(run)] == [1, 2, 3, 4]
     assert same_weights(run, tmp_path / "whole")
-    assert sorted(p.name for p in run.iterdir()) == sorted(FILES)          # the stale temp file is gone
+    assert sorted(p.name for p in run.iterdir()) == sorted(RUN_FILES)          # the stale temp file is gone
 
 
 def test_each_checkpoint_syncs_its_files_then_the_folder(tmp_path, small_npz, monkeypatch):

@@ -5,20 +5,16 @@ evaluated from damaged weights. The one command each message names mends the fol
 import contextlib
 import json
 import shutil
-import signal
 from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from conftest import one_line_error, run_cli, train_small
+from conftest import RUN_FILES, deadline, one_line_error, run_cli, snapshot, train_small
 from latentwalk import atomic
 from latentwalk.errors import RunError
 from latentwalk.run import checkpoint
-
-FILES = ["config.json", "metrics.jsonl", "train_state.safetensors", "weights.safetensors"]
-
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, small_npz) -> Path:
@@ -31,10 +27,6 @@ def run(trained, tmp_path) -> Path:
     copy = tmp_path / "run"
     shutil.copytree(trained, copy)
     return copy
-
-
-def snapshot(run: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(run.iterdir())}
 
 
 def same_file(path: Path, original: bytes) -> bool:
@@ -55,20 +47,6 @@ def flip_bit(path: Path, offset: int) -> None:
     raw = bytearray(path.read_bytes())
     raw[offset] ^= 0x40
     path.write_bytes(bytes(raw))
-
-
-@contextlib.contextmanager
-def deadline(seconds: int):
-    """A command that hangs fails the test (SIGALRM) instead of holding the suite."""
-    def expire(*_):
-        raise TimeoutError(f"no answer in {seconds} s")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def refused_everywhere(capsys, run: Path, message: str, commands=("evaluate", "serve", "resume")) -> None:
@@ -117,7 +95,7 @@ def test_missing_weights_are_written_again_from_train_state(run, capsys):
     assert code == 0, err
     after = snapshot(run)
     assert sorted(after) == sorted(original)
-    assert all(after[k] == original[k] for k in FILES if k != "weights.safetensors")
+    assert all(after[k] == original[k] for k in RUN_FILES if k != "weights.safetensors")
     assert same_file(run / "weights.safetensors", original["weights.safetensors"])
 
 
@@ -214,7 +192,7 @@ def test_temporary_files_of_every_kind_go_when_the_run_is_next_written(run):
     (run / "notes.tmp.txt").write_text("the user's own")            # not a name the atomic writer gives
     assert [p.name for p in atomic.leftovers(run)] == sorted(names)
     fit(run, resume=True, log=lambda s: None)
-    assert sorted(p.name for p in run.iterdir()) == sorted(FILES + ["notes.tmp.txt"])
+    assert sorted(p.name for p in run.iterdir()) == sorted(RUN_FILES + ["notes.tmp.txt"])
 
 
 @pytest.fixture
@@ -239,8 +217,8 @@ def test_a_full_disk_is_one_line_and_keeps_the_last_checkpoint(small_disk, small
                          "64", "--device", "cpu", "--out", run)
     assert f"{run}: could not write the checkpoint of epoch 2 (" in err and "the files there are whole" in err, err
     assert checkpoint.last_epoch(run) == 1 and checkpoint.load(run).weights_sha256
-    assert sorted(p.name for p in run.iterdir()) == [".lock", *FILES] or \
-        sorted(p.name for p in run.iterdir()) == FILES                          # no temporary file left
+    assert sorted(p.name for p in run.iterdir()) == [".lock", *RUN_FILES] or \
+        sorted(p.name for p in run.iterdir()) == RUN_FILES                          # no temporary file left
 
 
 def test_a_write_error_of_the_tensor_library_is_one_line(run, monkeypatch):
