@@ -44,7 +44,7 @@ def nll_iwae(model: AutoEncoder, images: torch.Tensor, k: int = 5000, binarize: 
     require(model.variational, "the importance-weighted bound needs a VAE (an AE has no posterior)")
     require(is_int(k) and 1 <= k <= MAX_K, f"`k` must be an integer in 1..{MAX_K:,}, got {k!r}")
     g = torch.Generator().manual_seed(TEST_SEED + 2)
-    started, rows = time.perf_counter(), k * len(images)
+    started, timed = time.perf_counter(), False
     log_norm = 0.5 * math.log(2 * math.pi) * model.latent_dim
     total = 0.0
     per_batch = max(1, min(1000, max_rows))
@@ -64,9 +64,9 @@ def nll_iwae(model: AutoEncoder, images: torch.Tensor, k: int = 5000, binarize: 
             log_pz = -0.5 * z.square().sum(-1) - log_norm
             log_qz = -0.5 * eps.square().sum(-1) - 0.5 * logvar.sum(-1) - log_norm
             acc = torch.logaddexp(acc, torch.logsumexp(log_px + log_pz - log_qz, dim=0))
-            if start == 0 and total == 0.0:                      # the first chunk: the time of the whole
-                took = time.perf_counter() - started
-                _check_time(took / (kc * b) * rows, took, kc * b, k, len(images))
+            if not timed:                                        # the first chunk: the time of the whole
+                timed, took = True, time.perf_counter() - started
+                _check_time(took / (kc * b) * k * len(images), took, kc * b, k, len(images))
         total += -(acc - math.log(k)).sum().item()
     return total / len(images)
 

@@ -269,16 +269,19 @@ def codes(model, images: torch.Tensor, binarize: bool = False,
     return torch.cat(mus), (torch.cat(logvars) if logvars and logvars[0] is not None else None)
 
 
+def _network(config: ModelConfig) -> AutoEncoder:
+    return (VAE if config.kind == "vae" else AE)(config)
+
+
 def parameter_count(config: ModelConfig) -> int:
     """How many parameters the model of `config` has (nothing allocated)."""
-    return memory.parameter_count(lambda: (VAE if config.kind == "vae" else AE)(config))
+    return memory.parameter_count(lambda: _network(config))
 
 
 def build(config: ModelConfig) -> AutoEncoder:
     """The model of `config`, its float32 parameters refused first if they would not fit in memory."""
-    make = lambda: (VAE if config.kind == "vae" else AE)(config)      # noqa: E731
-    memory.require_network_fits(make, "a model", "choose a smaller `latent_dim` or `hidden`")
-    return make()
+    memory.require_network_fits(lambda: _network(config), "a model", "choose a smaller `latent_dim` or `hidden`")
+    return _network(config)
 
 
 def training_bytes(config: ModelConfig, batch_size: int) -> int:
