@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load as load_bytes
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from .. import atomic
 from ..data import datasets
@@ -102,8 +102,8 @@ def load_config(run_dir: str | os.PathLike) -> RunConfig:
 def tensor_checksums(tensors: dict[str, torch.Tensor]) -> dict[str, str]:
     """The CRC-32 of each named tensor's dtype, shape and bytes. A CRC, not a SHA-256: it catches every burst of
     damage up to 32 bits and all but 1 in 4e9 of the others, at 3.4 times the speed (6.7 against 2.0 GB/s on an
-    AMD EPYC Zen 4): a SHA-256 would take 34 % of the time of loading a 177 MB model, the CRC-32 takes 10 %
-    (`benchmarks/checksum_cost.py`)."""
+    AMD EPYC Zen 4): on a 177 MB model the CRC-32 takes 25 ms, a SHA-256 86 ms (`benchmarks/checksum_cost.py`).
+    `load` pays a SHA-256 of the file's bytes all the same, for another end: the identity its results carry."""
     sums = {}
     for name, t in tensors.items():
         t = t.detach().cpu().contiguous()
@@ -141,18 +141,22 @@ def _header(path: Path) -> dict[str, str]:
         raise RunError(f"{path}: damaged ({e}); {_fix(path)}") from None
 
 
-def _read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str], bytes]:
-    """Tensors, metadata and bytes of a checkpoint file, its tensors checked against the checksums written with
-    them."""
+def _read_tensors(path: Path, sha256: bool = False) -> tuple[dict[str, torch.Tensor], dict[str, str], str]:
+    """Tensors, metadata and (with `sha256`) the SHA-256 of the bytes of a checkpoint file, its tensors checked
+    against the checksums written with them."""
     if not path.is_file():
         raise RunError(f"{path.parent}: no {path.name}: the run has not finished an epoch; continue it with "
                        f"`latentwalk train --resume --out {path.parent}`")
+    digest = ""
     try:
-        raw = path.read_bytes()          # read once: the tensors, and the SHA-256 of what they were read from
-        tensors = load_bytes(raw)
-        # the metadata of these very bytes (a header read again could be of a file replaced meanwhile): the format
-        # is an 8-byte little-endian length, then a JSON header whose "__metadata__" maps strings to strings
-        meta = json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")]).get("__metadata__") or {}
+        if sha256:       # the bytes read once: their hash names these very tensors, even if the file is replaced
+            raw = path.read_bytes()
+            tensors, digest = load_bytes(raw), hashlib.sha256(raw).hexdigest()
+            # the metadata of the same bytes: an 8-byte little-endian length, then a JSON header whose
+            # "__metadata__" maps strings to strings
+            meta = json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")]).get("__metadata__") or {}
+        else:            # read under the folder's lock (a resume) or by no writer's side: no hash needed
+            meta, tensors = _header(path), load_file(path)
         int(meta.get("epoch", "-1"))
     except (SafetensorError, OSError, ValueError) as e:
         raise RunError(f"{path}: damaged ({e}); {_fix(path)}") from None
@@ -168,7 +172,7 @@ def _read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str], 
             which = f"tensor {bad[0]} differs from its" if len(bad) == 1 else \
                 f"tensors {bad[0]} and {len(bad) - 1} more differ from their"
             raise RunError(f"{path}: damaged ({which} recorded checksum); {_fix(path)}")
-    return tensors, meta, raw
+    return tensors, meta, digest
 
 
 def _check_settings(meta: dict[str, str], cfg: RunConfig, path: Path) -> None:
@@ -197,10 +201,9 @@ def load(run_dir: str | os.PathLike, device: str | torch.device = "cpu") -> Auto
     if not path.is_file() and run_file(run_dir, STATE).is_file():
         raise RunError(f"{run_dir}: no {WEIGHTS}, but {STATE} holds the weights of epoch {last_epoch(run_dir)}: "
                        f"`latentwalk train --resume --out {run_dir}` writes them again")
-    tensors, meta, raw = _read_tensors(path)
+    tensors, meta, model.weights_sha256 = _read_tensors(path, sha256=True)
     _check_settings(meta, cfg, path)
     _load_params(model, tensors, path)
-    model.weights_sha256 = hashlib.sha256(raw).hexdigest()
     return model.to(device).eval()
 
 
