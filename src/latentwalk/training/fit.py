@@ -228,9 +228,9 @@ def _train(out: Path, cfg: RunConfig, resume: str | None, device: torch.device, 
                     f"{row['test_kl']:.2f})  {row['seconds']:.1f} s  {row['samples_per_s']:,.0f} samples/s")
                 if cfg.model.kind == "vae" and active == 0 and not warned:
                     warned = True
-                    log(f"warning: no active units after epoch {epoch}: the posterior collapsed onto the prior (test "
-                        f"KL {row['test_kl']:.2f} nats) and the codes carry nothing of the images; try a KL warm-up "
-                        f"(--kl-warmup 3), a smaller --beta, or --likelihood gaussian")
+                    log(f"warning: no active units after epoch {epoch}: the codes of the test images do not vary "
+                        f"with the image (test KL {row['test_kl']:.2f} nats), so they carry nothing of it; try a KL "
+                        f"warm-up (--kl-warmup 3), a smaller --beta, or --likelihood gaussian")
     return out
 
 
